@@ -1,0 +1,51 @@
+# The one list of verbs. A fresh machine needs only Python 3.11+ and make: uv is bootstrapped into .tools/.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+MANAGE := $(VENV)/bin/python manage.py
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test lint typecheck e2e bench db-upgrade db-check seed clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.synced
+
+run: install  ## migrate, seed the demo data when the database is empty, serve on http://127.0.0.1:5000
+	$(MANAGE) db upgrade
+	$(MANAGE) seed --demo --if-empty
+	$(MANAGE) run --host 127.0.0.1 --port 5000
+
+test: install  ## the whole suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus the browser
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy admin_app
+
+typecheck: install
+	$(VENV)/bin/mypy admin_app
+
+e2e: install  ## only the browser tests (needs Debian's chromium)
+	$(VENV)/bin/pytest tests/e2e
+
+bench: install  ## list-page latency at 10k and 1M comments on PostgreSQL (BENCH_DATABASE_URL)
+	$(VENV)/bin/python bench/list_pages.py
+
+db-upgrade: install
+	$(MANAGE) db upgrade
+
+db-check: install
+	$(MANAGE) db check
+
+clean:
+	rm -rf .tools $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

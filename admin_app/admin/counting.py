@@ -1,0 +1,51 @@
+"""List-page counts that stay cheap on large tables.
+
+Flask-Admin runs ``count_query.scalar()`` on every list page, an exact COUNT(*) over everything that matches.
+``CappedCountQuery`` counts exactly up to ADMIN_EXACT_COUNT_LIMIT rows; above that, on PostgreSQL, it answers
+with the planner's estimate as an ``ApproximateCount`` that renders as "about N". Other databases count exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app
+from flask_babel import format_number, gettext
+from markupsafe import Markup, escape
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.orm import Query, Session, scoped_session
+
+
+class ApproximateCount(int):
+    """An int for paging arithmetic that tells the reader it is an estimate."""
+
+    def __html__(self) -> str:
+        text = gettext("about %(count)s", count=format_number(int(self)))
+        return str(Markup('<span title="%s">%s</span>') % (gettext("estimated"), escape(text)))
+
+
+class CappedCountQuery(Query[Any]):
+    def scalar(self) -> Any:
+        limit = current_app.config["ADMIN_EXACT_COUNT_LIMIT"]
+        rows = self.with_entities(literal_column("1"))
+        session: Session = self.session
+        capped = session.execute(select(func.count()).select_from(rows.limit(limit + 1).subquery())).scalar_one()
+        if capped <= limit:
+            return capped
+        if session.get_bind().dialect.name != "postgresql":
+            return super().scalar()
+        return ApproximateCount(max(limit + 1, planner_estimate(session, rows)))
+
+
+def planner_estimate(session: Session, query: Query[Any]) -> int:
+    bind = session.get_bind()
+    compiled = query.statement.compile(dialect=bind.dialect)
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def count_query(session: Session | scoped_session[Any], model: type) -> CappedCountQuery:
+    return CappedCountQuery([func.count("*")], session=session()).select_from(model)  # type: ignore[operator]

@@ -1,0 +1,61 @@
+"""Commands the extensions lack: `seed`, `roles-sync` (`db` is Flask-Migrate's; `users`, `roles` Flask-Security's)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from admin_app.extensions import db
+from admin_app.services import role as role_service
+from admin_app.services import seed as seed_service
+
+DEMO_USERS, DEMO_POSTS, DEMO_COMMENTS = 60, 240, 3000
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="The demo accounts and a little realistic data.")
+@click.option("--if-empty", is_flag=True, help="With --demo: add data only when there are no users yet.")
+@click.option("--users", type=click.IntRange(min=0), default=0, help="How many users to add.")
+@click.option("--posts", type=click.IntRange(min=0), default=0, help="How many posts to add.")
+@click.option("--comments", type=click.IntRange(min=0), default=0, help="How many comments to add.")
+@click.option("--random-seed", type=int, default=None, help="Make the generated data repeatable.")
+@with_appcontext
+def seed(demo: bool, if_empty: bool, users: int, posts: int, comments: int, random_seed: int | None) -> None:
+    """Fill the database with demo or volume data (set-based inserts, with a progress bar)."""
+    if demo:
+        if not (if_empty and not seed_service.is_empty()):
+            role_service.sync_roles()
+            seed_service.create_demo_accounts()
+            seed_service.fill(DEMO_USERS, DEMO_POSTS, DEMO_COMMENTS, seed=random_seed or 1)
+            db.session.commit()
+            click.echo("Demo data added.")
+        click.echo("Demo logins:")
+        for account in seed_service.DEMO_ACCOUNTS:
+            click.echo(f"  {account.role:<10} {account.email:<24} {account.password}")
+    total = users + posts + comments
+    if not total:
+        return
+    with click.progressbar(length=total, label="Seeding", file=sys.stderr) as bar:
+        try:
+            added = seed_service.fill(users, posts, comments, seed=random_seed, progress=bar.update)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
+        db.session.commit()
+    click.echo(", ".join(f"{count} {kind}" for kind, count in added.items()) + " added.")
+
+
+@click.command("roles-sync")
+@with_appcontext
+def roles_sync() -> None:
+    """Create the standard roles and reset their permissions to admin_app.permissions (idempotent)."""
+    changed = role_service.sync_roles()
+    db.session.commit()
+    click.echo(f"Roles updated: {', '.join(changed)}" if changed else "Roles already in sync.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed)
+    app.cli.add_command(roles_sync)

@@ -1,0 +1,32 @@
+"""Blog posts, as in Flasky: markdown body with its rendered, sanitised HTML."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admin_app.database import utcnow
+from admin_app.extensions import db
+
+if TYPE_CHECKING:
+    from admin_app.models.comment import Comment
+    from admin_app.models.user import User
+
+
+class Post(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    author: Mapped[User] = relationship(back_populates="posts")
+    comments: Mapped[list[Comment]] = relationship(back_populates="post", passive_deletes=True)
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.body[:40]}"

@@ -1,0 +1,52 @@
+"""Accounts and roles: Flask-Security-Too's packaged fsqla_v3 models plus Flasky's profile fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+from flask_security.models import fsqla_v3 as fsqla
+from sqlalchemy import DateTime, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admin_app.database import utcnow
+from admin_app.extensions import db
+
+if TYPE_CHECKING:
+    from admin_app.models.comment import Comment
+    from admin_app.models.post import Post
+
+fsqla.FsModels.set_db_info(db, user_table_name="users", role_table_name="roles")
+roles_users = cast(Table, fsqla.FsModels.roles_users)
+Index("ix_roles_users_user_id", roles_users.c.user_id)
+Index("ix_roles_users_role_id", roles_users.c.role_id)
+
+
+class Role(db.Model, fsqla.FsRoleMixin):  # type: ignore[name-defined]
+    __tablename__ = "roles"
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+
+class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined]
+    __tablename__ = "users"
+
+    name: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(64))
+    about_me: Mapped[str | None] = mapped_column(Text)
+    member_since: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+    posts: Mapped[list[Post]] = relationship(back_populates="author", lazy="select", passive_deletes=True)
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="author",
+        lazy="select",
+        passive_deletes=True,
+        foreign_keys="Comment.author_id",
+    )
+
+    def __str__(self) -> str:
+        return str(self.username or self.email)

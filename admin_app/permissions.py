@@ -1,0 +1,37 @@
+"""The one role -> permission map. Views and actions check permissions, never role names.
+
+`python manage.py roles sync` writes this map to the database; the initial migration holds a frozen copy.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+USER_READ = "user-read"
+USER_MANAGE = "user-manage"
+ROLE_READ = "role-read"
+ROLE_MANAGE = "role-manage"
+POST_READ = "post-read"
+POST_MANAGE = "post-manage"
+POST_MODERATE = "post-moderate"
+COMMENT_READ = "comment-read"
+COMMENT_MANAGE = "comment-manage"
+COMMENT_MODERATE = "comment-moderate"
+
+ALL = (
+    USER_READ, USER_MANAGE, ROLE_READ, ROLE_MANAGE,
+    POST_READ, POST_MANAGE, POST_MODERATE,
+    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE,
+)  # fmt: skip
+
+# name -> (description, permissions). "user" is the default role: a site member with no back-office access.
+ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "admin": (_l("Administrators: everything"), ALL),
+    "moderator": (
+        _l("Moderators: read and moderate posts and comments, read users"),
+        (USER_READ, POST_READ, POST_MODERATE, COMMENT_READ, COMMENT_MODERATE),
+    ),
+    "staff": (_l("Staff: read-only everywhere"), (USER_READ, ROLE_READ, POST_READ, COMMENT_READ)),
+    "user": (_l("Site members: no back-office access"), ()),
+}
+DEFAULT_ROLE = "user"

@@ -1,0 +1,47 @@
+"""The few routes outside Flask-Admin and Flask-Security: the root redirect and the error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, redirect, url_for
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from admin_app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _texts(code: int) -> tuple[str, str]:
+    texts = {
+        400: (gettext("Bad request"),
+              gettext("The request could not be understood. If you submitted a form, reload the page and try again.")),
+        403: (gettext("Forbidden"), gettext("You do not have permission to open this page.")),
+        404: (gettext("Page not found"), gettext("There is nothing at this address.")),
+        405: (gettext("Method not allowed"), gettext("This address does not accept that kind of request.")),
+        429: (gettext("Too many requests"), gettext("Too many attempts. Please wait a moment and try again.")),
+    }  # fmt: skip
+    return texts.get(code, (gettext("Something went wrong"), gettext("The error was logged. Please try again later.")))
+
+
+def error_page(error: Exception) -> tuple[str, int]:
+    """Every error renders inside the back office's layout, in the user's language, without internals."""
+    if not isinstance(error, HTTPException):
+        log.exception("unhandled error", exc_info=error)
+        db.session.rollback()
+        error = InternalServerError()
+    code = error.code or 500
+    title, message = _texts(code)
+    index_view = current_app.extensions["admin"][0].index_view
+    return index_view.render("errors/error.html", title=title, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.route("/")
+    def root() -> Response:
+        return redirect(url_for("admin.index"))
+
+    app.register_error_handler(HTTPException, error_page)
+    app.register_error_handler(Exception, error_page)
