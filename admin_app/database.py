@@ -1,8 +1,10 @@
-"""Declarative base with a naming convention, so constraint names are stable across databases."""
+"""Declarative base with a naming convention, and the engine settings every database needs."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import MetaData
+from flask import Flask
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -29,3 +31,22 @@ def utcnow() -> datetime:
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     return not (type_ == "index" and reflected and compare_to is None and (name or "").endswith("_trgm"))
+
+
+def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-SQLAlchemy and Flask-Migrate to the app."""
+    from admin_app.config import MIGRATIONS_DIR
+    from admin_app.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_object=include_object)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless each connection asks for them.
+            event.listen(db.engine, "connect", _enforce_foreign_keys)

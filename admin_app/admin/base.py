@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from flask import Blueprint, abort, redirect, request, url_for
@@ -10,10 +11,12 @@ from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_security import current_user
 from werkzeug.wrappers import Response
 
 from admin_app import permissions as perm
+from admin_app.admin import formatters
 from admin_app.admin.counting import count_query
 from admin_app.extensions import db
 
@@ -71,6 +74,7 @@ class SecuredModelView(ModelView):
     permissions: ClassVar[dict[str, str]] = {}
 
     can_view_details = True
+    column_type_formatters = {**DEFAULT_FORMATTERS, datetime: formatters.timestamp}
     can_set_page_size = True
     named_filter_urls = True
     page_size = 20

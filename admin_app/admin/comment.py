@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
+from admin_app.admin import formatters
 from admin_app.admin.base import SecuredModelView
+from admin_app.models import Comment
 
 
 class CommentAdmin(SecuredModelView):
@@ -16,7 +19,13 @@ class CommentAdmin(SecuredModelView):
     column_default_sort = ("timestamp", True)
     column_sortable_list = ("id", "timestamp", "disabled", ("author", "author.username"))
     column_searchable_list = ("body",)
-    column_filters = ("disabled", "timestamp", "author.username", "post_id", "moderation_reason")
+    column_filters = (
+        BooleanEqualFilter(Comment.disabled, _l("Disabled")),
+        "timestamp",
+        "author.username",
+        "post_id",
+        "moderation_reason",
+    )
     column_details_list = (
         "id", "author", "post", "timestamp", "body", "body_html", "disabled",
         "moderated_by", "moderated_at", "moderation_reason", "moderation_note",
@@ -24,10 +33,14 @@ class CommentAdmin(SecuredModelView):
     column_labels = {
         "id": _l("ID"), "author": _l("Author"), "author.username": _l("Author"), "post": _l("Post"),
         "post_id": _l("Post ID"), "body": _l("Text"), "body_html": _l("Rendered"), "timestamp": _l("Posted"),
-        "disabled": _l("Disabled"), "moderated_by": _l("Moderated by"), "moderated_at": _l("Moderated at"),
+        "disabled": _l("Status"), "moderated_by": _l("Moderated by"), "moderated_at": _l("Moderated at"),
         "moderation_reason": _l("Reason"), "moderation_note": _l("Moderation note"),
     }  # fmt: skip
-    column_formatters = {"body": lambda _v, _c, comment, _n: comment.body[:120]}
+    column_formatters = {
+        "body": formatters.excerpt("body"),
+        "post": formatters.related_excerpt("post"),
+        "disabled": formatters.visibility,
+    }
     form_columns = ("author", "post", "body", "disabled")
     form_ajax_refs = {
         "author": {"fields": ("username", "email"), "page_size": 10},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
+from admin_app.admin import formatters
 from admin_app.admin.base import SecuredModelView
 
 
@@ -22,6 +23,6 @@ class PostAdmin(SecuredModelView):
         "id": _l("ID"), "author": _l("Author"), "author.username": _l("Author"), "body": _l("Text"),
         "body_html": _l("Rendered"), "timestamp": _l("Posted"),
     }  # fmt: skip
-    column_formatters = {"body": lambda _v, _c, post, _n: post.body[:120]}
+    column_formatters = {"body": formatters.excerpt("body")}
     form_columns = ("author", "body")
     form_ajax_refs = {"author": {"fields": ("username", "email"), "page_size": 10}}

@@ -99,12 +99,11 @@ def _fill_users(count: int, rng: random.Random, now: datetime, progress: Progres
     if not count:
         return 0
     start = (db.session.scalar(select(func.max(User.id))) or 0) + 1
-    tag = uuid.uuid4().hex[:6]  # keeps emails unique when filling the same database twice
 
     def rows() -> Iterator[tuple[object, ...]]:
         for n in range(count):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            handle = f"{first.lower()}.{last.lower()}.{tag}{n}"
+            handle = f"{first.lower()}.{last.lower()}{start + n}"  # ids only grow, so handles stay unique
             since = _random_time(rng, now, 1500)
             yield (f"{handle}@example.org", handle, f"{first} {last}", rng.choice(PLACES), True,
                    uuid.uuid4().hex, since, since + timedelta(days=rng.randrange(300)), now, now)  # fmt: skip

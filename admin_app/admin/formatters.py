@@ -1,0 +1,46 @@
+"""Column formatters shared by the views: they format, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_datetime, gettext
+from markupsafe import Markup
+
+Formatter = Callable[[Any, Any, Any, str], Any]
+
+
+def timestamp(_view: Any, value: datetime, _name: str) -> str:
+    """Stored naive UTC -> the reader's time zone and locale (Flask-Babel treats naive values as UTC)."""
+    return format_datetime(value, "medium")
+
+
+def shorten(text: str | None, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary, with an ellipsis when anything was cut."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(".,;:!? ") + "…"
+
+
+def excerpt(attribute: str, limit: int = 120) -> Formatter:
+    return lambda _view, _context, row, _name: shorten(getattr(row, attribute), limit)
+
+
+def related_excerpt(attribute: str, limit: int = 50) -> Formatter:
+    """``#id text…`` for a related row, e.g. the post a comment belongs to."""
+
+    def format_related(_view: Any, _context: Any, row: Any, _name: str) -> str:
+        related = getattr(row, attribute)
+        return "" if related is None else f"#{related.id} {shorten(related.body, limit)}"
+
+    return format_related
+
+
+def visibility(_view: Any, _context: Any, row: Any, _name: str) -> Markup:
+    if row.disabled:
+        return Markup('<span class="badge badge-danger">%s</span>') % gettext("Disabled")
+    return Markup('<span class="badge badge-success">%s</span>') % gettext("Visible")

@@ -1,0 +1,98 @@
+"""Browser fixtures: a live server over the seeded demo data, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, NoReturn
+
+import flask_migrate
+import pytest
+from werkzeug.serving import make_server
+
+from admin_app import create_app
+from admin_app.cli import DEMO_COMMENTS, DEMO_POSTS, DEMO_USERS
+from admin_app.extensions import db
+from admin_app.services import role, seed
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+# Playwright's own browser download fails on these machines; Debian's build runs with these flags.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """CHROMIUM_PATH when set, else `chromium` on the PATH, else Debian's; None when it is not there."""
+    wanted = os.environ.get("CHROMIUM_PATH")
+    if wanted:
+        return shutil.which(wanted)
+    return shutil.which("chromium") or shutil.which(DEFAULT_CHROMIUM)
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip, unless E2E_REQUIRED is set (as in CI, which installs Chromium): then the run fails."""
+    if os.environ.get("E2E_REQUIRED", "") not in ("", "0"):
+        pytest.fail(f"{reason} (E2E_REQUIRED is set, so the browser tests may not skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        missing(
+            "Chromium not found: `apt-get install chromium` (Debian) to run the browser tests, or set CHROMIUM_PATH"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright not installed: `make install` (the dev dependencies) to run the browser tests")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the demo accounts and data, served on a free port of 127.0.0.1; yields its base URL."""
+    # A file, not :memory:, because the server answers from other threads.
+    path = tmp_path_factory.mktemp("e2e") / "e2e.sqlite"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context():
+        flask_migrate.upgrade()
+        role.sync_roles()
+        seed.create_demo_accounts()
+        seed.fill(DEMO_USERS, DEMO_POSTS, DEMO_COMMENTS, seed=1)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh browser context (no cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

@@ -1,0 +1,43 @@
+"""Configuration precedence and the production profile's refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin_app import create_app
+from admin_app.config import ConfigError
+
+SAFE = {"SECRET_KEY": "a-real-secret", "SECURITY_PASSWORD_SALT": "a-real-salt"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": "a-real-secret"}, "SECURITY_PASSWORD_SALT"),
+        ({**SAFE, "SECURITY_PASSWORD_SALT": ""}, "SECURITY_PASSWORD_SALT"),
+        ({**SAFE, "DEBUG": True}, "DEBUG"),
+    ],
+)
+def test_production_refuses_unsafe_settings(overrides: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        create_app("production", **overrides)
+
+
+def test_production_starts_with_real_secrets_and_secure_cookies() -> None:
+    app = create_app("production", **SAFE)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["SECURITY_PASSWORD_HASH"] == "argon2"
+
+
+def test_environment_overrides_files_and_arguments_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLASK_ADMIN_EXACT_COUNT_LIMIT", "123")
+    assert create_app("testing").config["ADMIN_EXACT_COUNT_LIMIT"] == 123
+    assert create_app("testing", ADMIN_EXACT_COUNT_LIMIT=7).config["ADMIN_EXACT_COUNT_LIMIT"] == 7
+
+
+def test_a_relative_sqlite_file_lands_in_the_instance_folder() -> None:
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite:///relative.sqlite")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/relative.sqlite"
