@@ -1,8 +1,9 @@
 """Every model, imported once so that mappers and the migration metadata see them all."""
 
 from admin_app.models import markup  # noqa: F401  (registers the body_html listeners)
+from admin_app.models.audit import AuditEntry, AuditRow
 from admin_app.models.comment import Comment
 from admin_app.models.post import Post
 from admin_app.models.user import Role, User, roles_users
 
-__all__ = ["Comment", "Post", "Role", "User", "roles_users"]
+__all__ = ["AuditEntry", "AuditRow", "Comment", "Post", "Role", "User", "roles_users"]

@@ -26,6 +26,13 @@ class Comment(db.Model):  # type: ignore[name-defined]
             postgresql_where=text("disabled"),
             sqlite_where=text("disabled"),
         ),
+        # The review queue reads unreviewed comments oldest first.
+        Index(
+            "ix_comments_unreviewed_timestamp",
+            "timestamp",
+            postgresql_where=text("reviewed_at IS NULL"),
+            sqlite_where=text("reviewed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,9 +48,15 @@ class Comment(db.Model):  # type: ignore[name-defined]
     moderation_reason: Mapped[str | None] = mapped_column(String(32))
     moderation_note: Mapped[str | None] = mapped_column(Text)
 
+    # The review queue: reviewed once any moderator decided on it; a claim keeps two moderators apart.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+
     author: Mapped[User] = relationship(back_populates="comments", foreign_keys=[author_id])
     post: Mapped[Post] = relationship(back_populates="comments")
     moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
 
     def __str__(self) -> str:
         return f"#{self.id} {self.body[:40]}"

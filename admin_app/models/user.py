@@ -40,7 +40,9 @@ class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined]
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
 
-    posts: Mapped[list[Post]] = relationship(back_populates="author", lazy="select", passive_deletes=True)
+    posts: Mapped[list[Post]] = relationship(
+        back_populates="author", lazy="select", passive_deletes=True, foreign_keys="Post.author_id"
+    )
     comments: Mapped[list[Comment]] = relationship(
         back_populates="author",
         lazy="select",

@@ -1,0 +1,67 @@
+"""The audit trail: one entry per operation, and per affected row its state before.
+
+Entries are append-only: an undo is a new entry pointing at the one it undoes (``undo_of_id``, unique, so an
+operation is undone at most once); on PostgreSQL a trigger refuses UPDATE and DELETE on both tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from admin_app.database import utcnow
+from admin_app.extensions import db
+
+if TYPE_CHECKING:
+    from admin_app.models.user import User
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_email: Mapped[str | None] = mapped_column(String(255))  # still readable once the account is gone
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    undo_of_id: Mapped[int | None] = mapped_column(ForeignKey("audit_entries.id"), unique=True)
+
+    actor: Mapped[User | None] = relationship()
+    undo_of: Mapped[AuditEntry | None] = relationship(remote_side=[id], foreign_keys=[undo_of_id])
+    undone_by: Mapped[AuditEntry | None] = relationship(
+        foreign_keys=[undo_of_id], viewonly=True, uselist=False, overlaps="undo_of"
+    )
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.action}"
+
+
+class AuditRow(db.Model):  # type: ignore[name-defined]
+    """One affected row of an operation and its moderation state before it."""
+
+    __tablename__ = "audit_rows"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("audit_entries.id"), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    flag_before: Mapped[bool | None] = mapped_column(Boolean)
+    moderated_by_id_before: Mapped[int | None] = mapped_column(Integer)
+    moderated_at_before: Mapped[datetime | None] = mapped_column(DateTime)
+    reason_before: Mapped[str | None] = mapped_column(String(32))
+    note_before: Mapped[str | None] = mapped_column(Text)
+
+
+# How many rows an operation changed: its recorded rows (the entry is written first and never updated).
+AuditEntry.row_count = column_property(
+    select(func.count()).where(AuditRow.entry_id == AuditEntry.id).correlate_except(AuditRow).scalar_subquery()
+)
