@@ -17,11 +17,13 @@ POST_MODERATE = "post-moderate"
 COMMENT_READ = "comment-read"
 COMMENT_MANAGE = "comment-manage"
 COMMENT_MODERATE = "comment-moderate"
+AUDIT_READ = "audit-read"
+UNDO_ANY = "moderation-undo-any"  # undo another moderator's operation
 
 ALL = (
     USER_READ, USER_MANAGE, ROLE_READ, ROLE_MANAGE,
     POST_READ, POST_MANAGE, POST_MODERATE,
-    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE,
+    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY,
 )  # fmt: skip
 
 # name -> (description, permissions). "user" is the default role: a site member with no back-office access.

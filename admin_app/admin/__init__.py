@@ -7,13 +7,15 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from admin_app.admin.audit import AuditAdmin
 from admin_app.admin.base import SecuredIndexView
 from admin_app.admin.comment import CommentAdmin
 from admin_app.admin.post import PostAdmin
+from admin_app.admin.queue import QueueView
 from admin_app.admin.role import RoleAdmin
 from admin_app.admin.user import UserAdmin
 from admin_app.extensions import db
-from admin_app.models import Comment, Post, Role, User
+from admin_app.models import AuditEntry, Comment, Post, Role, User
 
 
 def init_app(app: Flask) -> Admin:
@@ -24,7 +26,9 @@ def init_app(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
     )
     admin.add_view(CommentAdmin(Comment, db, name=_l("Comments"), endpoint="comment"))
+    admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))
     admin.add_view(PostAdmin(Post, db, name=_l("Posts"), endpoint="post"))
     admin.add_view(UserAdmin(User, db, name=_l("Users"), endpoint="user"))
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), endpoint="role"))
+    admin.add_view(AuditAdmin(AuditEntry, db, name=_l("Audit trail"), endpoint="audit"))
     return admin

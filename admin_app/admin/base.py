@@ -19,6 +19,7 @@ from admin_app import permissions as perm
 from admin_app.admin import formatters
 from admin_app.admin.counting import count_query
 from admin_app.extensions import db
+from admin_app.services import audit
 
 
 def parse_ids(ids: Iterable[Any]) -> list[int]:
@@ -30,6 +31,10 @@ def parse_ids(ids: Iterable[Any]) -> list[int]:
         except (TypeError, ValueError):
             continue
     return parsed
+
+
+def form_actor() -> audit.Actor:
+    return audit.Actor(current_user.id, current_user.email, request.remote_addr)
 
 
 def has_permission(permission: str | None) -> bool:
@@ -60,6 +65,8 @@ CAPABILITY_BY_ENDPOINT = {
     "ajax_update": "edit",
     "delete_view": "delete",
     "export": "export",
+    "moderate_view": "moderate",
+    "undo_view": "moderate",
 }
 
 
@@ -116,6 +123,27 @@ class SecuredModelView(ModelView):
         if endpoint == "action_view" and not self.is_action_allowed(request.form.get("action", "")):
             return deny()
         return None
+
+    # Every create, edit and delete done in a form is audited, in the same transaction as the change.
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        changed = audit.changes(model)  # before the flush resets the history
+        db.session.flush()
+        action = "create" if is_created else "edit"
+        audit.record(
+            f"{self.endpoint}.{action}",
+            self.model.__tablename__,
+            form_actor(),
+            details={"id": model.id, "changes": changed},
+        )
+
+    def on_model_delete(self, model: Any) -> None:
+        audit.record(
+            f"{self.endpoint}.delete",
+            self.model.__tablename__,
+            form_actor(),
+            details={"id": model.id, "row": audit.snapshot(model)},
+        )
 
     def get_count_query(self) -> Any:
         return count_query(db.session, self.model)

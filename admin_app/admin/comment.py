@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
-from admin_app.admin.base import SecuredModelView
+from admin_app.admin.moderation import ModeratedView
 from admin_app.models import Comment
 
 
-class CommentAdmin(SecuredModelView):
+class CommentAdmin(ModeratedView):
+    # Comments are deleted through the audited "delete" action, not Flask-Admin's per-row delete.
     permissions = {"read": perm.COMMENT_READ, "create": perm.COMMENT_MANAGE, "edit": perm.COMMENT_MANAGE,
-                   "delete": perm.COMMENT_MODERATE}  # fmt: skip
+                   "moderate": perm.COMMENT_MODERATE}  # fmt: skip
+    moderation = {"disable": "comment.disable", "enable": "comment.enable", "delete": "comment.delete"}
 
     column_list = ("id", "author", "post", "body", "timestamp", "disabled")
     column_default_sort = ("timestamp", True)
@@ -39,10 +42,22 @@ class CommentAdmin(SecuredModelView):
     column_formatters = {
         "body": formatters.excerpt("body"),
         "post": formatters.related_excerpt("post"),
-        "disabled": formatters.visibility,
+        "disabled": formatters.status("disabled", _l("Disabled")),
     }
     form_columns = ("author", "post", "body", "disabled")
     form_ajax_refs = {
         "author": {"fields": ("username", "email"), "page_size": 10},
         "post": {"fields": ("body",), "page_size": 10},
     }
+
+    @action("disable", _l("Disable"))
+    def action_disable(self, ids: list[str]) -> str:
+        return self.confirm("comment.disable")
+
+    @action("enable", _l("Enable"))
+    def action_enable(self, ids: list[str]) -> str:
+        return self.confirm("comment.enable")
+
+    @action("delete", _l("Delete"))
+    def action_delete(self, ids: list[str]) -> str:
+        return self.confirm("comment.delete")

@@ -1,8 +1,11 @@
 """List-page counts that stay cheap on large tables.
 
 Flask-Admin runs ``count_query.scalar()`` on every list page, an exact COUNT(*) over everything that matches.
-``CappedCountQuery`` counts exactly up to ADMIN_EXACT_COUNT_LIMIT rows; above that, on PostgreSQL, it answers
-with the planner's estimate as an ``ApproximateCount`` that renders as "about N". Other databases count exactly.
+``CappedCountQuery`` counts exactly up to ADMIN_EXACT_COUNT_LIMIT rows (reading at most limit + 1 of them); above
+that, on PostgreSQL, it answers with the planner's estimate as an ``ApproximateCount`` that renders as "about N".
+When the planner already expects more than ADMIN_TRUST_ESTIMATE_ABOVE rows it does not count at all: reading
+limit + 1 rows of a broad search costs more than the page. Estimates of a narrow search can be several times off,
+which is why a small list is always counted. Other databases count exactly.
 """
 
 from __future__ import annotations
@@ -30,12 +33,15 @@ class CappedCountQuery(Query[Any]):
         limit = current_app.config["ADMIN_EXACT_COUNT_LIMIT"]
         rows = self.with_entities(literal_column("1"))
         session: Session = self.session
+        estimate = planner_estimate(session, rows) if session.get_bind().dialect.name == "postgresql" else None
+        if estimate is not None and estimate > current_app.config["ADMIN_TRUST_ESTIMATE_ABOVE"]:
+            return ApproximateCount(estimate)
         capped = session.execute(select(func.count()).select_from(rows.limit(limit + 1).subquery())).scalar_one()
         if capped <= limit:
             return capped
-        if session.get_bind().dialect.name != "postgresql":
+        if estimate is None:
             return super().scalar()
-        return ApproximateCount(max(limit + 1, planner_estimate(session, rows)))
+        return ApproximateCount(max(limit + 1, estimate))
 
 
 def planner_estimate(session: Session, query: Query[Any]) -> int:

@@ -40,7 +40,12 @@ def related_excerpt(attribute: str, limit: int = 50) -> Formatter:
     return format_related
 
 
-def visibility(_view: Any, _context: Any, row: Any, _name: str) -> Markup:
-    if row.disabled:
-        return Markup('<span class="badge badge-danger">%s</span>') % gettext("Disabled")
-    return Markup('<span class="badge badge-success">%s</span>') % gettext("Visible")
+def status(flag: str, flagged: Any) -> Formatter:
+    """A badge: ``flagged`` (e.g. "Disabled") when the row's ``flag`` is set, "Visible" otherwise."""
+
+    def format_status(_view: Any, _context: Any, row: Any, _name: str) -> Markup:
+        if getattr(row, flag):
+            return Markup('<span class="badge badge-danger">%s</span>') % flagged
+        return Markup('<span class="badge badge-success">%s</span>') % gettext("Visible")
+
+    return format_status

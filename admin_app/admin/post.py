@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
-from admin_app.admin.base import SecuredModelView
+from admin_app.admin.moderation import ModeratedView
+from admin_app.models import Post
 
 
-class PostAdmin(SecuredModelView):
+class PostAdmin(ModeratedView):
+    # Posts are deleted through the audited "delete" action, not Flask-Admin's per-row delete.
     permissions = {"read": perm.POST_READ, "create": perm.POST_MANAGE, "edit": perm.POST_MANAGE,
-                   "delete": perm.POST_MODERATE}  # fmt: skip
+                   "moderate": perm.POST_MODERATE}  # fmt: skip
+    moderation = {"hide": "post.hide", "unhide": "post.unhide", "delete": "post.delete"}
 
-    column_list = ("id", "author", "body", "timestamp")
+    column_list = ("id", "author", "body", "timestamp", "hidden")
     column_default_sort = ("timestamp", True)
-    column_sortable_list = ("id", "timestamp", ("author", "author.username"))
+    column_sortable_list = ("id", "timestamp", "hidden", ("author", "author.username"))
     column_searchable_list = ("body",)
-    column_filters = ("timestamp", "author.username")
-    column_details_list = ("id", "author", "timestamp", "body", "body_html")
+    column_filters = (
+        BooleanEqualFilter(Post.hidden, _l("Hidden")),
+        "timestamp",
+        "author.username",
+        "moderation_reason",
+    )
+    column_details_list = (
+        "id", "author", "timestamp", "body", "body_html", "hidden",
+        "moderated_by", "moderated_at", "moderation_reason", "moderation_note",
+    )  # fmt: skip
     column_labels = {
         "id": _l("ID"), "author": _l("Author"), "author.username": _l("Author"), "body": _l("Text"),
-        "body_html": _l("Rendered"), "timestamp": _l("Posted"),
+        "body_html": _l("Rendered"), "timestamp": _l("Posted"), "hidden": _l("Status"),
+        "moderated_by": _l("Moderated by"), "moderated_at": _l("Moderated at"), "moderation_reason": _l("Reason"),
+        "moderation_note": _l("Moderation note"),
     }  # fmt: skip
-    column_formatters = {"body": formatters.excerpt("body")}
+    column_formatters = {"body": formatters.excerpt("body"), "hidden": formatters.status("hidden", _l("Hidden"))}
     form_columns = ("author", "body")
     form_ajax_refs = {"author": {"fields": ("username", "email"), "page_size": 10}}
+
+    @action("hide", _l("Hide"))
+    def action_hide(self, ids: list[str]) -> str:
+        return self.confirm("post.hide")
+
+    @action("unhide", _l("Show again"))
+    def action_unhide(self, ids: list[str]) -> str:
+        return self.confirm("post.unhide")
+
+    @action("delete", _l("Delete"))
+    def action_delete(self, ids: list[str]) -> str:
+        return self.confirm("post.delete")

@@ -59,6 +59,7 @@ class AuditRow(db.Model):  # type: ignore[name-defined]
     moderated_at_before: Mapped[datetime | None] = mapped_column(DateTime)
     reason_before: Mapped[str | None] = mapped_column(String(32))
     note_before: Mapped[str | None] = mapped_column(Text)
+    reviewed_at_before: Mapped[datetime | None] = mapped_column(DateTime)  # comments: the review queue's state
 
 
 # How many rows an operation changed: its recorded rows (the entry is written first and never updated).

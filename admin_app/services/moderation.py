@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, literal, select, update
+from sqlalchemy import DateTime, Select, and_, delete, func, insert, literal, null, select, update
 from sqlalchemy.orm import QueryableAttribute
 
 from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, Post
+from admin_app.services.audit import Actor, record
 
 CHUNK = 5_000
 
@@ -61,13 +62,6 @@ OPERATIONS = {
 
 
 @dataclass(frozen=True)
-class Actor:
-    user_id: int | None
-    email: str | None
-    remote_addr: str | None
-
-
-@dataclass(frozen=True)
 class Outcome:
     entry_id: int
     changed: int
@@ -102,9 +96,9 @@ def moderate(
 ) -> Outcome:
     """Apply ``operation`` to the rows among ``ids`` it would change; audit them; return how many changed."""
     now = utcnow()
-    entry = _entry(operation.name, operation.table, actor, reason, note, details, now)
+    entry = record(operation.name, operation.table, actor, reason=reason, note=note, details=details, now=now)
     model = operation.model
-    state = _state_columns(model)
+    state = state_columns(model)
     for part in _parts(ids):
         source = select(literal(entry.id), model.id, *state).where(_would_change(operation, part))
         if db.session.get_bind().dialect.name == "postgresql":
@@ -122,14 +116,21 @@ def moderate(
     return Outcome(entry.id, row_count(entry.id))
 
 
-def undo(entry_id: int, actor: Actor, *, window: timedelta, may_undo_others: bool) -> Outcome:
-    """Restore the rows still in the state ``entry_id`` left them; report how many were changed since."""
+def undo(entry_id: int, actor: Actor, *, window: timedelta, may_undo_others: bool, table: str | None = None) -> Outcome:
+    """Restore the rows still in the state ``entry_id`` left them; report how many were changed since.
+
+    ``table``, when given, is the only table the caller may undo operations on.
+    """
     original = db.session.get(AuditEntry, entry_id)
     operation = OPERATIONS.get(original.action) if original else None
+    if operation is not None and table is not None and operation.table != table:
+        operation = None
     _check_undo(original, operation, actor, window, may_undo_others)
     assert original is not None and operation is not None
     model = operation.model
-    entry = _entry("undo", original.target, actor, original.reason, None, {"undoes": original.id}, utcnow(), original)
+    entry = record(
+        "undo", original.target, actor, reason=original.reason, details={"undoes": original.id}, undo_of=original
+    )
     before = AuditRow.__table__.alias("before")
     still_as_left = and_(
         model.id == before.c.row_id,
@@ -138,7 +139,7 @@ def undo(entry_id: int, actor: Actor, *, window: timedelta, may_undo_others: boo
         model.moderated_by_id.is_(None) if original.actor_id is None else model.moderated_by_id == original.actor_id,
         model.moderated_at == original.created_at,
     )
-    source = select(literal(entry.id), model.id, *_state_columns(model)).where(still_as_left)
+    source = select(literal(entry.id), model.id, *state_columns(model)).where(still_as_left)
     db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
     mine = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
     db.session.execute(
@@ -151,6 +152,7 @@ def undo(entry_id: int, actor: Actor, *, window: timedelta, may_undo_others: boo
                 "moderated_at": before.c.moderated_at_before,
                 "moderation_reason": before.c.reason_before,
                 "moderation_note": before.c.note_before,
+                **({"reviewed_at": before.c.reviewed_at_before} if model is Comment else {}),
             }
         ),
         execution_options={"synchronize_session": False},
@@ -163,7 +165,10 @@ def row_count(entry_id: int) -> int:
     return db.session.scalar(select(func.count()).where(AuditRow.entry_id == entry_id)) or 0
 
 
-AUDIT_STATE = ("flag_before", "moderated_by_id_before", "moderated_at_before", "reason_before", "note_before")
+AUDIT_STATE = (
+    "flag_before", "moderated_by_id_before", "moderated_at_before",
+    "reason_before", "note_before", "reviewed_at_before",
+)  # fmt: skip
 
 
 def flag_of(model: type[Comment] | type[Post]) -> QueryableAttribute[bool]:
@@ -172,18 +177,29 @@ def flag_of(model: type[Comment] | type[Post]) -> QueryableAttribute[bool]:
     return flag
 
 
-def _state_columns(model: type[Comment] | type[Post]) -> list[Any]:
-    return [flag_of(model), model.moderated_by_id, model.moderated_at, model.moderation_reason, model.moderation_note]
+def state_columns(model: type[Comment] | type[Post]) -> list[Any]:
+    reviewed = Comment.reviewed_at if model is Comment else null().cast(DateTime)
+    return [
+        flag_of(model),
+        model.moderated_by_id,
+        model.moderated_at,
+        model.moderation_reason,
+        model.moderation_note,
+        reviewed,
+    ]
 
 
 def _new_state(operation: Operation, actor: Actor, reason: str, note: str | None, now: datetime) -> dict[str, Any]:
-    return {
+    state = {
         operation.flag().key: operation.value,
         "moderated_by_id": actor.user_id,
         "moderated_at": now,
         "moderation_reason": reason,
         "moderation_note": note,
     }
+    if operation.model is Comment:
+        state["reviewed_at"] = now  # a moderator decided on it: it leaves the review queue
+    return state
 
 
 def _would_change(operation: Operation, ids: Select[Any] | Sequence[int]) -> Any:
@@ -196,33 +212,6 @@ def _parts(ids: Select[Any] | Sequence[int]) -> list[Select[Any] | Sequence[int]
         return [ids]
     ids = list(ids)
     return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)] or [[]]
-
-
-def _entry(
-    action: str,
-    target: str,
-    actor: Actor,
-    reason: str | None,
-    note: str | None,
-    details: dict[str, Any] | None,
-    now: datetime,
-    undo_of: AuditEntry | None = None,
-) -> AuditEntry:
-    entry = AuditEntry(
-        created_at=now,
-        actor_id=actor.user_id,
-        actor_email=actor.email,
-        remote_addr=actor.remote_addr,
-        action=action,
-        target=target,
-        reason=reason,
-        note=note,
-        details=details,
-        undo_of=undo_of,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 def _check_undo(

@@ -19,6 +19,7 @@ from admin_app.services.bulk import insert_rows
 from admin_app.services.demo_text import FIRST_NAMES, LAST_NAMES, PLACES, SPAM, WORDS
 
 Progress = Callable[[int], None]
+REVIEWED_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,10 @@ def _fill_comments(
     progress: Progress,
 ) -> int:
     assert users is not None and posts is not None
-    # A few accounts post spam waves, as on a real site; about one comment in fifty is already disabled.
+    # A few accounts post spam waves, as on a real site; about one comment in fifty is already disabled, and
+    # everything older than REVIEWED_AFTER was reviewed: the review queue holds the recent ones.
     spammers = [rng.randint(*users) for _ in range(3)]
+    reviewed_before = now - REVIEWED_AFTER
 
     def rows() -> Iterator[tuple[object, ...]]:
         for _ in range(count):
@@ -150,7 +153,9 @@ def _fill_comments(
                 body, author = rng.choice(SPAM), rng.choice(spammers)
             else:
                 body, author = _sentence(rng), rng.randint(*users)
-            yield body, f"<p>{body}</p>", _random_time(rng, now), rng.random() < 0.02, author, rng.randint(*posts)
+            posted, disabled = _random_time(rng, now), rng.random() < 0.02
+            reviewed = posted + timedelta(hours=2) if disabled or posted < reviewed_before else None
+            yield body, f"<p>{body}</p>", posted, disabled, reviewed, author, rng.randint(*posts)
 
-    columns = ("body", "body_html", "timestamp", "disabled", "author_id", "post_id")
+    columns = ("body", "body_html", "timestamp", "disabled", "reviewed_at", "author_id", "post_id")
     return insert_rows(db.session, Comment.__table__, columns, rows(), progress)

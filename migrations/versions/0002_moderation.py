@@ -49,6 +49,7 @@ def upgrade():
     sa.Column('moderated_at_before', sa.DateTime(), nullable=True),
     sa.Column('reason_before', sa.String(length=32), nullable=True),
     sa.Column('note_before', sa.Text(), nullable=True),
+    sa.Column('reviewed_at_before', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['entry_id'], ['audit_entries.id'], name=op.f('fk_audit_rows_entry_id_audit_entries')),
     sa.PrimaryKeyConstraint('entry_id', 'row_id', name=op.f('pk_audit_rows'))
     )
@@ -74,6 +75,12 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_posts_moderated_by_id_users'), 'users', ['moderated_by_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
+    # Administrators read the audit trail and may undo anyone's operation (a frozen copy of the map).
+    op.execute(
+        "UPDATE roles SET permissions = "
+        "'audit-read,comment-manage,comment-moderate,comment-read,moderation-undo-any,post-manage,post-moderate,"
+        "post-read,role-manage,role-read,user-manage,user-read' WHERE name = 'admin'"
+    )
     # Comments already disabled were decided on: they are not waiting for review.
     op.execute("UPDATE comments SET reviewed_at = coalesce(moderated_at, timestamp) WHERE disabled")
     if op.get_bind().dialect.name == "postgresql":
@@ -86,6 +93,10 @@ def upgrade():
 
 
 def downgrade():
+    op.execute(
+        "UPDATE roles SET permissions = 'comment-manage,comment-moderate,comment-read,post-manage,post-moderate,"
+        "post-read,role-manage,role-read,user-manage,user-read' WHERE name = 'admin'"
+    )
     if op.get_bind().dialect.name == "postgresql":
         for table in AUDIT_TABLES:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")

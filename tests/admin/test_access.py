@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 
 from admin_app import create_app
 from admin_app.extensions import db
+from admin_app.services.audit import Actor
+from admin_app.services.moderation import OPERATIONS, moderate
 from tests.conftest import csrf_token
 from tests.factories import CommentFactory
 
@@ -21,22 +23,42 @@ ROLES = [None, "user", "staff", "moderator", "admin"]
 READERS = {"staff", "moderator", "admin"}
 ADMINS = {"admin"}
 MODERATORS = {"moderator", "admin"}
+NOBODY: set[str] = set()
 
-# view -> capability -> roles allowed
+# view -> capability -> roles allowed. Comments and posts are deleted only by the audited moderation action.
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "admin": {"read": READERS},
-    "comment": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": MODERATORS, "export": set()},
-    "post": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": MODERATORS, "export": set()},
-    "user": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": set()},
-    "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": set()},
-}
+    "comment": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": NOBODY, "moderate": MODERATORS,
+                "export": NOBODY},
+    "post": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": NOBODY, "moderate": MODERATORS,
+             "export": NOBODY},
+    "user": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "moderate": MODERATORS,
+             "export": NOBODY},
+    "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": NOBODY},
+    "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": NOBODY},
+    "queue": {"read": MODERATORS, "review": MODERATORS},
+}  # fmt: skip
 
-# Flask-Admin endpoint -> the capability it exercises (action_view runs the only action there is: delete).
+# Flask-Admin endpoint -> the capability it exercises; action_view's depends on the action posted (ACTIONS).
 CAPABILITY = {
     "index": "read", "index_view": "read", "details_view": "read", "ajax_lookup": "read",
     "create_view": "create", "edit_view": "edit", "ajax_update": "edit", "delete_view": "delete",
-    "action_view": "delete", "export": "export",
+    "export": "export", "moderate_view": "moderate", "undo_view": "moderate",
+    "approve_view": "review", "disable_view": "review", "skip_view": "review", "release_view": "review",
 }  # fmt: skip
+
+# view -> (action posted to action_view, the capability it needs, the operation moderate_view runs)
+ACTIONS = {
+    "comment": ("disable", "moderate", "comment.disable"),
+    "post": ("hide", "moderate", "post.hide"),
+    "user": ("disable_comments", "moderate", "user.disable_comments"),
+    "role": ("delete", "delete", None),
+    "audit": ("delete", "delete", None),
+}
+
+
+def capability(view: str, name: str) -> str:
+    return ACTIONS[view][1] if name == "action_view" else CAPABILITY[name]
 
 
 def admin_routes() -> list[tuple[str, str, str]]:
@@ -58,7 +80,7 @@ def test_every_admin_route_has_an_expectation() -> None:
     for endpoint, _rule, _method in ROUTES:
         view, _, name = endpoint.rpartition(".")
         assert view in EXPECTED, f"{view}: add the new view to EXPECTED"
-        assert CAPABILITY[name] in EXPECTED[view], f"{endpoint}: add its capability to EXPECTED"
+        assert capability(view, name) in EXPECTED[view], f"{endpoint}: add its capability to EXPECTED"
     print(f"\naccess matrix: {len(ROUTES)} routes x {len(ROLES)} roles = {len(ROUTES) * len(ROLES)} requests")
 
 
@@ -70,8 +92,9 @@ def snapshot() -> dict[str, list[Any]]:
     }
 
 
-def record_id(view: str, comment: Any) -> int:
-    return {"comment": comment.id, "post": comment.post_id, "user": comment.author_id, "role": 1}.get(view, 0)
+def record_id(view: str, comment: Any, entry_id: int) -> int:
+    ids = {"comment": comment.id, "post": comment.post_id, "user": comment.author_id, "role": 1, "audit": entry_id}
+    return ids.get(view, 0)
 
 
 def make_request(client: FlaskClient, rule: str, method: str, view: str, name: str, pk: int) -> Any:
@@ -83,7 +106,11 @@ def make_request(client: FlaskClient, rule: str, method: str, view: str, name: s
         return client.get(url, query_string=query)
     data: dict[str, Any] = {"csrf_token": csrf_token(client), "id": pk}
     if name == "action_view":
-        data |= {"action": "delete", "rowid": [pk]}
+        data |= {"action": ACTIONS[view][0], "rowid": [pk]}
+    if name == "moderate_view":
+        data |= {"operation": ACTIONS[view][2], "rowid": [pk], "reason": "spam", "confirmed": "1"}
+    if name == "undo_view":
+        data |= {"entry": pk}
     if name == "ajax_update":
         data |= {"list_form_pk": pk, "body": "changed"}
     return client.post(url, query_string=query, data=data)
@@ -93,13 +120,16 @@ def make_request(client: FlaskClient, rule: str, method: str, view: str, name: s
 @pytest.mark.parametrize(("endpoint", "rule", "method"), ROUTES, ids=lambda value: str(value))
 def test_access(client: FlaskClient, login_as: Any, endpoint: str, rule: str, method: str, role: str | None) -> None:
     comment = CommentFactory()
+    author = comment.author
+    entry = moderate(OPERATIONS["comment.enable"], [], Actor(author.id, author.email, None), "other")
+    db.session.commit()
     view, _, name = endpoint.rpartition(".")
     login_as(role)
     before = snapshot()
 
-    response = make_request(client, rule, method, view, name, record_id(view, comment))
+    response = make_request(client, rule, method, view, name, record_id(view, comment, entry.entry_id))
 
-    allowed = role in EXPECTED[view][CAPABILITY[name]]
+    allowed = role in EXPECTED[view][capability(view, name)]
     if role is None:
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")

@@ -33,16 +33,28 @@ def test_moderator_sees_the_comment_list_with_search_and_filter(client: FlaskCli
     assert "Cheap watches here" in filtered and "perfectly normal" not in filtered
 
 
-def test_delete_action_removes_exactly_the_ticked_rows(client: FlaskClient, login_as: Any) -> None:
+def test_delete_asks_first_then_removes_exactly_the_ticked_rows(client: FlaskClient, login_as: Any) -> None:
     keep, drop = CommentFactory(), CommentFactory()
     login_as("moderator")
+    rows = [str(drop.id), "not-a-number"]
 
-    response = client.post(
-        "/admin/comment/action/",
-        data={"action": "delete", "rowid": [str(drop.id), "not-a-number"], "csrf_token": csrf_token(client)},
+    asked = client.post(
+        "/admin/comment/action/", data={"action": "delete", "rowid": rows, "csrf_token": csrf_token(client)}
     )
+    assert asked.status_code == 200 and "Delete 1 comment?" in asked.get_data(as_text=True)
+    assert comment_ids() == {keep.id, drop.id}
 
-    assert response.status_code == 302
+    done = client.post(
+        "/admin/comment/moderate/",
+        data={
+            "operation": "comment.delete",
+            "rowid": rows,
+            "reason": "spam",
+            "confirmed": "1",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert done.status_code == 302
     assert comment_ids() == {keep.id}
 
 

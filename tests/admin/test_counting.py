@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,12 +28,12 @@ def test_small_lists_are_counted_exactly(app: Flask, client: FlaskClient, login_
 
 
 def test_large_lists_show_an_estimate_on_postgresql_and_an_exact_count_elsewhere(
-    app: Flask, client: FlaskClient, login_as: Any
+    app: Flask, client: FlaskClient, login_as: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed.fill(users=5, posts=5, comments=400, seed=3)
     db.session.commit()
     login_as("moderator")
-    app.config["ADMIN_EXACT_COUNT_LIMIT"] = 50
+    monkeypatch.setitem(app.config, "ADMIN_EXACT_COUNT_LIMIT", 50)
 
     shown = list_count(client)
 
@@ -44,12 +45,14 @@ def test_large_lists_show_an_estimate_on_postgresql_and_an_exact_count_elsewhere
         assert shown == "400"
 
 
-def test_filtered_counts_below_the_limit_stay_exact(app: Flask, client: FlaskClient, login_as: Any) -> None:
+def test_filtered_counts_below_the_limit_stay_exact(
+    app: Flask, client: FlaskClient, login_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seed.fill(users=5, posts=5, comments=400, seed=3)
     db.session.commit()
     disabled = db.session.scalar(sa.text("SELECT count(*) FROM comments WHERE disabled"))
     login_as("moderator")
-    app.config["ADMIN_EXACT_COUNT_LIMIT"] = 50
+    monkeypatch.setitem(app.config, "ADMIN_EXACT_COUNT_LIMIT", 50)
     assert disabled is not None and disabled < 50
     assert list_count(client, "?flt0_disabled_equals=1") == str(disabled)
 

@@ -12,7 +12,8 @@ from flask import Flask
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, Post
-from admin_app.services.moderation import OPERATIONS, Actor, UndoRefused, affected, moderate, undo
+from admin_app.services.audit import Actor
+from admin_app.services.moderation import OPERATIONS, UndoRefused, affected, moderate, undo
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
 DISABLE, ENABLE = OPERATIONS["comment.disable"], OPERATIONS["comment.enable"]
@@ -238,3 +239,19 @@ def test_concurrent_operations_on_overlapping_rows_end_consistent(app: Flask, mo
     assert {reasons[i] for i in ids[:20]} == {"spam"} and {reasons[i] for i in ids[20:]} == {"abuse"}
     recorded = db.session.scalars(sa.select(AuditRow.row_id)).all()
     assert sorted(recorded) == sorted(ids)  # every row audited once, by the operation that changed it
+
+
+def test_a_decision_takes_comments_out_of_the_review_queue_and_undo_puts_them_back(
+    app: Flask, moderator: Actor
+) -> None:
+    waiting = CommentFactory()
+    assert waiting.reviewed_at is None
+    done = moderate(DISABLE, [waiting.id], moderator, "spam")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Comment, waiting.id).reviewed_at is not None  # type: ignore[union-attr]
+
+    undo(done.entry_id, moderator, window=WINDOW, may_undo_others=False)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Comment, waiting.id).reviewed_at is None  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 
+from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import Comment, Post, Role, User
 from admin_app.services import seed
@@ -35,6 +36,9 @@ def test_fill_adds_what_was_asked_spread_over_existing_rows(app: Flask) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).where(Comment.disabled.is_(None))) == 0
     orphans = sa.select(sa.func.count()).select_from(Comment).outerjoin(Post).where(Post.id.is_(None))
     assert db.session.scalar(orphans) == 0
+    # The review queue holds only recent, enabled comments.
+    waiting = db.session.scalars(sa.select(Comment).where(Comment.reviewed_at.is_(None))).all()
+    assert waiting and all(not c.disabled and c.timestamp > utcnow() - seed.REVIEWED_AFTER for c in waiting)
 
 
 def test_fill_twice_keeps_accounts_unique(app: Flask) -> None:

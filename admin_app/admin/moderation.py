@@ -1,0 +1,176 @@
+"""ModeratedView: moderation actions with a confirmation page, select-all-matching and undo.
+
+An action (ticked rows, or every row matching the list's filters and search) renders a confirmation page with the
+exact number of rows that will change and asks for a reason; confirming posts to ``moderate_view``, which derives
+the ids again from the view's own query, so a crafted POST cannot reach rows the list would not show.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.form import BaseForm
+from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from admin_app import permissions as perm
+from admin_app.admin import moderation_text as text
+from admin_app.admin.base import SecuredModelView, has_permission, parse_ids
+from admin_app.extensions import db
+from admin_app.services.audit import Actor
+from admin_app.services.moderation import OPERATIONS, Operation, UndoRefused, affected, moderate, undo
+
+log = logging.getLogger(__name__)
+
+# Where an operation on a table is undone (user.disable_comments changes comments).
+UNDO_ENDPOINTS = {"comments": "comment.undo_view", "posts": "post.undo_view"}
+
+
+class ModerationForm(BaseForm):
+    reason = SelectField(_l("Reason"), validators=[InputRequired()])
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+def current_actor() -> Actor:
+    return Actor(current_user.id, current_user.email, request.remote_addr)
+
+
+class ModeratedView(SecuredModelView):
+    """Subclasses map their Flask-Admin action names to moderation operations in ``moderation``."""
+
+    moderation: ClassVar[dict[str, str]] = {}
+    list_template = "admin/moderated_list.html"
+    details_template = "admin/moderated_details.html"
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name in self.moderation:
+            return self.allows("moderate")
+        return super().is_action_allowed(name)
+
+    # The ids an operation works on.
+
+    def selection(self) -> Select[Any]:
+        """Ticked rows within the view's scope, or with select_all every row matching the list's filters."""
+        if request.form.get("select_all") == "1":
+            args = self._get_list_extra_args()  # the list's own parsing of its filters and search
+            _count, query = self.get_list(0, None, False, args.search, args.filters, execute=False, page_size=0)
+        else:
+            query = self.get_query().filter(self.model.id.in_(parse_ids(request.form.getlist("rowid"))))
+        return query.with_entities(self.model.id).order_by(None).statement
+
+    def target_ids(self, operation: Operation, selection: Select[Any]) -> Select[Any]:
+        """The ids ``operation`` changes, from the rows selected in this view (UserAdmin maps users to comments)."""
+        return selection
+
+    # Confirmation and the operation itself.
+
+    def confirm(self, operation_name: str) -> str:
+        """What every moderation action does: show the confirmation page."""
+        return self.render_confirmation(OPERATIONS[operation_name], self.moderation_form())
+
+    def moderation_form(self) -> ModerationForm:
+        form = ModerationForm(request.form if request.form.get("confirmed") else None)
+        form.reason.choices = [(code, text.reason_label(code)) for code in current_app.config["MODERATION_REASONS"]]
+        return form
+
+    def render_confirmation(self, operation: Operation, form: ModerationForm) -> str:
+        selection = self.selection()
+        selected = db.session.scalar(select(func.count()).select_from(selection.subquery())) or 0
+        changing = affected(operation, self.target_ids(operation, selection))
+        return self.render(
+            "admin/moderation_confirm.html",
+            operation=operation,
+            question=text.QUESTIONS[operation.name](changing),
+            nothing_to_do=text.nothing_to_do(selected) if not changing else None,
+            selected=selected,
+            changing=changing,
+            form=form,
+            select_all=request.form.get("select_all") == "1",
+            row_ids=parse_ids(request.form.getlist("rowid")),
+            list_args=request.args.to_dict(flat=False),
+            return_url=get_redirect_target() or self.get_url(".index_view"),
+        )
+
+    @expose("/moderate/", methods=("POST",))
+    def moderate_view(self) -> Any:
+        operation = OPERATIONS.get(request.form.get("operation", ""))
+        if operation is None or operation.name not in self.moderation.values():
+            abort(400)
+        form = self.moderation_form()
+        if not form.validate():
+            return self.render_confirmation(operation, form), 400
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        details = (
+            {"select_all": True, "filters": request.args.to_dict(flat=False)}
+            if request.form.get("select_all") == "1"
+            else None
+        )
+        try:
+            outcome = moderate(
+                operation,
+                self.target_ids(operation, self.selection()),
+                current_actor(),
+                form.reason.data,
+                form.note.data or None,
+                details=details,
+            )
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("moderation %s failed", operation.name)
+            flash(gettext("The operation failed and nothing was changed. Please try again."), "error")
+            return redirect(return_url)
+        flash(self.result_message(operation, outcome.changed, outcome.entry_id, return_url), "success")
+        return redirect(return_url)
+
+    def result_message(self, operation: Operation, changed: int, entry_id: int, return_url: str) -> Markup:
+        message = Markup("%s") % text.RESULTS[operation.name](changed)
+        if not (operation.undoable and changed):
+            return message
+        undo_button = Markup(
+            '<form method="post" action="%s" class="d-inline ml-2">'
+            '<input type="hidden" name="csrf_token" value="%s">'
+            '<input type="hidden" name="entry" value="%s"><input type="hidden" name="url" value="%s">'
+            '<button type="submit" class="btn btn-sm btn-outline-dark" data-undo>%s</button></form>'
+        ) % (url_for(UNDO_ENDPOINTS[operation.table]), generate_csrf(), entry_id, return_url, gettext("Undo"))
+        return message + undo_button
+
+    @expose("/undo/", methods=("POST",))
+    def undo_view(self) -> Response:
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        entry_ids = parse_ids([request.form.get("entry")])
+        if not entry_ids:
+            abort(400)
+        window = timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"])
+        try:
+            outcome = undo(
+                entry_ids[0],
+                current_actor(),
+                window=window,
+                may_undo_others=has_permission(perm.UNDO_ANY),
+                table=str(self.model.__tablename__),
+            )
+            db.session.commit()
+        except UndoRefused as refused:
+            db.session.rollback()
+            flash(text.undo_refused(refused.code), "error")
+            return redirect(return_url)
+        except IntegrityError:  # someone undid it a moment ago: undo_of_id is unique
+            db.session.rollback()
+            flash(text.undo_refused("already-undone"), "error")
+            return redirect(return_url)
+        flash(text.undone(outcome.changed, outcome.skipped), "success")
+        return redirect(return_url)

@@ -1,0 +1,72 @@
+"""What moderation pages say: action labels, questions, results and refusals, in the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
+REASONS = {
+    "spam": _l("Spam"),
+    "abuse": _l("Abuse"),
+    "off-topic": _l("Off-topic"),
+    "personal-data": _l("Personal data"),
+    "other": _l("Other"),
+}
+
+QUESTIONS: dict[str, Callable[[int], str]] = {
+    "comment.disable": lambda n: ngettext("Disable %(num)d comment?", "Disable %(num)d comments?", n),
+    "comment.enable": lambda n: ngettext("Enable %(num)d comment?", "Enable %(num)d comments?", n),
+    "comment.delete": lambda n: ngettext("Delete %(num)d comment?", "Delete %(num)d comments?", n),
+    "post.hide": lambda n: ngettext("Hide %(num)d post?", "Hide %(num)d posts?", n),
+    "post.unhide": lambda n: ngettext("Show %(num)d post again?", "Show %(num)d posts again?", n),
+    "post.delete": lambda n: ngettext(
+        "Delete %(num)d post and its comments?", "Delete %(num)d posts and their comments?", n
+    ),
+    "user.disable_comments": lambda n: ngettext(
+        "Disable %(num)d comment by the selected users?", "Disable %(num)d comments by the selected users?", n
+    ),
+}
+
+RESULTS: dict[str, Callable[[int], str]] = {
+    "comment.disable": lambda n: ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", n),
+    "comment.enable": lambda n: ngettext("%(num)d comment enabled.", "%(num)d comments enabled.", n),
+    "comment.delete": lambda n: ngettext("%(num)d comment deleted.", "%(num)d comments deleted.", n),
+    "post.hide": lambda n: ngettext("%(num)d post hidden.", "%(num)d posts hidden.", n),
+    "post.unhide": lambda n: ngettext("%(num)d post shown again.", "%(num)d posts shown again.", n),
+    "post.delete": lambda n: ngettext("%(num)d post deleted.", "%(num)d posts deleted.", n),
+    "user.disable_comments": lambda n: ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", n),
+}
+
+
+def nothing_to_do(selected: int) -> str:
+    return ngettext(
+        "The selected row is already in that state: nothing to change.",
+        "None of the %(num)d selected rows would change: nothing to do.",
+        selected,
+    )
+
+
+def undone(restored: int, skipped: int) -> str:
+    text = ngettext("Undone: %(num)d row restored.", "Undone: %(num)d rows restored.", restored)
+    if skipped:
+        text += " " + ngettext(
+            "%(num)d row was left as it is because it changed since.",
+            "%(num)d rows were left as they are because they changed since.",
+            skipped,
+        )
+    return text
+
+
+def undo_refused(code: str) -> str:
+    return {
+        "not-undoable": gettext("This operation cannot be undone."),
+        "already-undone": gettext("This operation was already undone."),
+        "too-old": gettext("This operation is too old to be undone."),
+        "not-yours": gettext("Only its author or an administrator can undo this operation."),
+    }.get(code, gettext("This operation cannot be undone."))
+
+
+def reason_label(code: str | None) -> str:
+    return str(REASONS.get(code or "", code or ""))

@@ -1,0 +1,226 @@
+"""QueueView: the review queue page, a moderator's claimed batch of unreviewed comments and its decisions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import format_datetime, format_number, format_time, gettext, ngettext
+from flask_security import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from admin_app import permissions as perm
+from admin_app.admin import formatters
+from admin_app.admin.base import deny, has_permission, parse_ids
+from admin_app.admin.moderation_text import reason_label
+from admin_app.extensions import db
+from admin_app.models import Comment
+from admin_app.services import queue
+from admin_app.services.audit import Actor
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One comment as the queue page shows it."""
+
+    id: int
+    author: str
+    author_id: int
+    post: str
+    post_id: int
+    body: str
+    posted: str
+    disabled: bool
+
+
+def queue_row(comment: Comment) -> QueueRow:
+    author = comment.author.username or comment.author.email or f"#{comment.author_id}"
+    return QueueRow(
+        id=comment.id,
+        author=author,
+        author_id=comment.author_id,
+        post=formatters.shorten(comment.post.body, 80),
+        post_id=comment.post_id,
+        body=comment.body,
+        posted=format_datetime(comment.timestamp, "medium"),
+        disabled=comment.disabled,
+    )
+
+
+def batch_size() -> int:
+    return int(current_app.config["QUEUE_BATCH_SIZE"])
+
+
+def claim_ttl() -> timedelta:
+    return timedelta(minutes=current_app.config["QUEUE_CLAIM_MINUTES"])
+
+
+def current_actor() -> Actor:
+    return Actor(current_user.id, current_user.email, request.remote_addr)
+
+
+def refuse(message: str) -> NoReturn:
+    """A request no page of ours sends: say what was wrong, answer 400, change nothing."""
+    flash(message, "error")
+    abort(400)
+
+
+def posted_ids() -> list[int]:
+    """The ticked comment ids; anything a browser would not send from the page is refused with 400."""
+    values = request.form.getlist("id")
+    parsed = parse_ids(values)
+    ids = list(dict.fromkeys(parsed))
+    if len(parsed) != len(values) or len(ids) > batch_size():
+        refuse(gettext("The selection could not be read. Reload the queue and try again."))
+    return ids
+
+
+class QueueView(BaseView):
+    """Everything here needs the comment-moderate permission (anonymous visitors go to the login page)."""
+
+    def is_accessible(self) -> bool:
+        return has_permission(perm.COMMENT_MODERATE)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return deny()
+
+    @expose("/")
+    def index(self) -> str:
+        ids = queue.claim_batch(current_user.id, batch_size(), claim_ttl())
+        db.session.commit()
+        comments = db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author), joinedload(Comment.post))
+            .where(Comment.id.in_(ids))
+            .order_by(Comment.timestamp, Comment.id)
+        ).all()
+        held_until = min((c.claimed_until for c in comments if c.claimed_until), default=None)
+        return self.render(
+            "admin/queue.html",
+            rows=[queue_row(comment) for comment in comments],
+            summary=self.summary(len(comments)),
+            held_until=format_time(held_until, "short") if held_until else None,
+            reasons=[(code, reason_label(code)) for code in current_app.config["MODERATION_REASONS"]],
+            note_max=NOTE_MAX,
+        )
+
+    def summary(self, in_batch: int) -> str:
+        limit = current_app.config["ADMIN_EXACT_COUNT_LIMIT"]
+        waiting = queue.unreviewed_count(limit)
+        count = format_number(waiting)
+        if waiting > limit:
+            return gettext("More than %(count)s comments are waiting for review.", count=format_number(limit))
+        if not waiting:
+            return gettext("Nothing to review: every comment has been reviewed.")
+        if not in_batch:
+            return ngettext(
+                "%(count)s comment is waiting for review, and another moderator is on it.",
+                "%(count)s comments are waiting for review, and other moderators are on them.",
+                waiting,
+                count=count,
+            )
+        return ngettext(
+            "%(count)s comment is waiting for review.",
+            "%(count)s comments are waiting for review.",
+            waiting,
+            count=count,
+        )
+
+    @expose("/approve/", methods=("POST",))
+    def approve_view(self) -> Response:
+        ids = posted_ids()
+        if not ids:
+            return self.back(gettext("Select at least one comment first."), "warning")
+        return self.decide(ids, lambda mine: queue.approve(mine, current_actor()), approved_message)
+
+    @expose("/disable/", methods=("POST",))
+    def disable_view(self) -> Response:
+        ids = posted_ids()
+        reason = request.form.get("reason", "")
+        note = request.form.get("note", "").strip()
+        if reason and reason not in current_app.config["MODERATION_REASONS"]:
+            refuse(gettext("Unknown reason. Choose one of the reasons offered."))
+        if len(note) > NOTE_MAX:
+            refuse(gettext("The note is too long (at most %(num)d characters).", num=NOTE_MAX))
+        if not ids:
+            return self.back(gettext("Select at least one comment first."), "warning")
+        if not reason:
+            return self.back(gettext("Choose a reason to disable comments."), "warning")
+        return self.decide(
+            ids, lambda mine: queue.disable(mine, current_actor(), reason, note or None), disabled_message
+        )
+
+    @expose("/skip/", methods=("POST",))
+    def skip_view(self) -> Response:
+        released = queue.skip_batch(current_user.id, batch_size(), claim_ttl())
+        db.session.commit()
+        return self.back(
+            ngettext(
+                "%(num)d comment skipped: it went back to the queue for someone else.",
+                "%(num)d comments skipped: they went back to the queue for someone else.",
+                released,
+            ),
+            "info",
+        )
+
+    @expose("/release/", methods=("POST",))
+    def release_view(self) -> Response:
+        released = queue.release(current_user.id)
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d comment released back to the queue.", "%(num)d comments released back to the queue.", released
+            ),
+            "info",
+        )
+        return redirect(url_for("admin.index"))
+
+    def decide(self, ids: list[int], apply: Callable[[list[int]], int], message: Callable[[int], str]) -> Response:
+        """Apply one decision to the ticked comments the moderator still holds; the others stay untouched."""
+        try:
+            done = apply(ids)
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("review queue decision failed")
+            return self.back(gettext("The operation failed and nothing was changed. Please try again."), "error")
+        if not done:
+            return self.back(not_yours_message(len(ids)), "error")
+        flash(message(done), "success")
+        if done < len(ids):
+            flash(not_yours_message(len(ids) - done), "warning")
+        return redirect(self.get_url(".index"))
+
+    def back(self, message: str, category: str) -> Response:
+        flash(message, category)
+        return redirect(self.get_url(".index"))
+
+
+def approved_message(count: int) -> str:
+    return ngettext("%(num)d comment approved.", "%(num)d comments approved.", count)
+
+
+def disabled_message(count: int) -> str:
+    return ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", count)
+
+
+def not_yours_message(count: int) -> str:
+    return ngettext(
+        "%(num)d selected comment is no longer in your batch (your claim expired, or it was already reviewed): "
+        "it was left as it is.",
+        "%(num)d selected comments are no longer in your batch (your claim expired, or they were already "
+        "reviewed): they were left as they are.",
+        count,
+    )
