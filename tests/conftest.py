@@ -25,6 +25,18 @@ from tests.factories import PASSWORD, UserFactory
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked postgresql_only run on PostgreSQL and are not collected for SQLite (a deselection, not a skip)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_sqlite = params.get("database_url") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("postgresql_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def reset_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:  # fails loudly when the URL is set but the server is unreachable

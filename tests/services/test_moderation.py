@@ -191,9 +191,9 @@ def test_hide_posts_and_delete_comments(app: Flask, moderator: Actor) -> None:
     assert db.session.get(Comment, comment.id) is None
 
 
+# The append-only trigger is PostgreSQL's; on SQLite only the admin view refuses changes.
+@pytest.mark.postgresql_only
 def test_the_database_refuses_to_change_the_audit_trail(app: Flask, moderator: Actor) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the append-only trigger is PostgreSQL's; SQLite has only the admin view's refusal")
     moderate(DISABLE, [CommentFactory().id], moderator, "spam")
     db.session.commit()
     for statement in (
@@ -206,9 +206,9 @@ def test_the_database_refuses_to_change_the_audit_trail(app: Flask, moderator: A
         db.session.rollback()
 
 
+# SQLite serialises writers: two concurrent writers need PostgreSQL's row locks.
+@pytest.mark.postgresql_only
 def test_concurrent_operations_on_overlapping_rows_end_consistent(app: Flask, moderator: Actor) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("two concurrent writers need PostgreSQL; SQLite serialises writers")
     comments = CommentFactory.create_batch(30)
     ids = [comment.id for comment in comments]
     first_holds_locks = threading.Event()

@@ -218,9 +218,9 @@ def test_unreviewed_count_is_exact_up_to_the_limit(app: Flask) -> None:
     assert queue.unreviewed_count(limit=2) == 3  # limit + 1: "more than 2"
 
 
+# SQLite serialises writers: two concurrent claimers need PostgreSQL's row locks.
+@pytest.mark.postgresql_only
 def test_concurrent_claims_get_disjoint_batches_without_waiting(app: Flask, moderators: list[User]) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("two concurrent claimers need PostgreSQL's row locks; SQLite serialises writers")
     comments = comments_by_age(10)
     holders = [moderators[0].id, moderators[1].id]
     first_claimed, second_done = threading.Event(), threading.Event()
