@@ -40,6 +40,7 @@ class AuditAdmin(SecuredModelView):
     }  # fmt: skip
     column_formatters = {
         "reason": lambda _v, _c, entry, _n: text.reason_label(entry.reason),
+        "action": lambda _v, _c, entry, _n: text.action_label(entry.action),
         "undone_by": lambda _v, _c, entry, _n: f"#{entry.undone_by.id}" if entry.undone_by else "",
         "undo_of": lambda _v, _c, entry, _n: f"#{entry.undo_of_id}" if entry.undo_of_id else "",
         "note": formatters.excerpt("note", 80),

@@ -15,6 +15,28 @@ REASONS = {
     "other": _l("Other"),
 }
 
+ACTIONS = {
+    "comment.disable": _l("Disable comments"),
+    "comment.enable": _l("Enable comments"),
+    "comment.delete": _l("Delete comments"),
+    "comment.approve": _l("Approve comments"),
+    "post.hide": _l("Hide posts"),
+    "post.unhide": _l("Show posts again"),
+    "post.delete": _l("Delete posts"),
+    "user.disable_comments": _l("Disable a user's comments"),
+    "undo": _l("Undo"),
+}
+
+
+def action_label(code: str) -> str:
+    """Moderation codes by name; form changes ("user.edit") read as "user: edit"."""
+    if code in ACTIONS:
+        return str(ACTIONS[code])
+    table, _, verb = code.partition(".")
+    verbs = {"create": _l("create"), "edit": _l("edit"), "delete": _l("delete")}
+    return f"{table}: {verbs.get(verb, verb)}"
+
+
 QUESTIONS: dict[str, Callable[[int], str]] = {
     "comment.disable": lambda n: ngettext("Disable %(num)d comment?", "Disable %(num)d comments?", n),
     "comment.enable": lambda n: ngettext("Enable %(num)d comment?", "Enable %(num)d comments?", n),

@@ -15,14 +15,15 @@ if TYPE_CHECKING:
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 MODERATOR = next(account for account in DEMO_ACCOUNTS if account.role == "moderator")
+ADMIN = next(account for account in DEMO_ACCOUNTS if account.role == "admin")
 
 pytestmark = pytest.mark.e2e
 
 
-def log_in(page: Page) -> None:
+def log_in(page: Page, account: object = MODERATOR) -> None:
     page.goto("/login")
-    page.get_by_label("Email Address").fill(MODERATOR.email)
-    page.get_by_label("Password").fill(MODERATOR.password)
+    page.get_by_label("Email Address").fill(account.email)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(account.password)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Login").click()
 
 
@@ -60,3 +61,12 @@ def test_moderator_disables_a_spam_wave_across_pages_and_undoes_it(page: Page) -
     success.get_by_role("button", name="Undo").click()
     expect(page.locator(".alert-success")).to_contain_text(f"Undone: {total} rows restored.")
     expect(page.locator(".nav-tabs .nav-link.active")).to_contain_text(f"List ({total})")
+
+    # An administrator finds both in the audit trail: the operation, with its reason and count, and its undo.
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, ADMIN)
+    page.get_by_role("navigation").get_by_role("link", name="Audit trail").click()
+    rows = page.locator("table.model-list tbody tr")
+    expect(rows.filter(has_text="Disable comments").filter(has_text=MODERATOR.email)).to_contain_text(str(total))
+    expect(rows.filter(has_text="Undo").filter(has_text=MODERATOR.email)).to_have_count(1)
+    page.screenshot(path=ARTIFACTS / "audit-trail.png", full_page=True)
