@@ -6,14 +6,17 @@ plus the standard roles.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from admin_app import create_app
@@ -25,13 +28,19 @@ from tests.factories import PASSWORD, UserFactory
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "redis: needs Redis at TEST_REDIS_URL; deselected when it is not set")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked postgresql_only run on PostgreSQL and are not collected for SQLite (a deselection, not a skip)."""
+    """Tests marked postgresql_only run on PostgreSQL and are not collected for SQLite, tests marked redis only when
+    TEST_REDIS_URL is set (a deselection, not a skip)."""
     keep, drop = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         on_sqlite = params.get("database_url") == "sqlite"
-        (drop if on_sqlite and item.get_closest_marker("postgresql_only") else keep).append(item)
+        needs_redis = item.get_closest_marker("redis") and not os.environ.get("TEST_REDIS_URL")
+        (drop if (on_sqlite and item.get_closest_marker("postgresql_only")) or needs_redis else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -71,11 +80,28 @@ def empty_tables() -> None:
     _db.session.commit()
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an application context of its own, as a real server does.
+
+    Flask reuses an app context that is already pushed (the test's, for factories and assertions), so without
+    this every request of a test would share one ``g`` (Flask-WTF's cached CSRF token, Flask-Login's cached user)
+    and one database session with the test and with each other.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return contextvars.copy_context().run(self._open_without_app_context, *args, **kwargs)
+
+    def _open_without_app_context(self, *args: Any, **kwargs: Any) -> Any:
+        _cv_app.set(None)  # only in this copied context: Flask pushes a fresh app context for the request
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def shared_app(database_url: str) -> Iterator[Flask]:
     """One app per database: building one compiles every route (~0.1 s). Tests change its config only through
     monkeypatch, so nothing leaks from one test to the next."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
         _db.engine.dispose()

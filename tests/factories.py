@@ -37,6 +37,8 @@ class UserFactory(BaseFactory):
     def roles(self, create: bool, extracted: list[str] | None, **_kwargs: object) -> None:
         for name in extracted or ():
             self.roles.append(db.session.scalars(select(Role).where(Role.name == name)).one())
+        if create and extracted:
+            db.session.commit()  # post-generation runs after factory-boy's own commit
 
 
 class PostFactory(BaseFactory):

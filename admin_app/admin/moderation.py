@@ -28,10 +28,11 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
-from admin_app.admin.base import SecuredModelView, has_permission, parse_ids
+from admin_app.admin.base import SecuredModelView, deny, has_permission, parse_ids
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import OPERATIONS, Operation, UndoRefused, affected, moderate, undo
+from admin_app.services.moderation import OPERATIONS, Operation, Outcome, UndoRefused, affected, moderate, undo
+from admin_app.services.user import Refused
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +50,24 @@ def current_actor() -> Actor:
 
 
 class ModeratedView(SecuredModelView):
-    """Subclasses map their Flask-Admin action names to moderation operations in ``moderation``."""
+    """Subclasses map their Flask-Admin action names to operation names in ``moderation``.
+
+    Moderation operations (admin_app.services.moderation.OPERATIONS) work out of the box; a view with operations
+    of its own overrides ``operation_form``, ``count_changing`` and ``run`` for them.
+    """
 
     moderation: ClassVar[dict[str, str]] = {}
+    # operation name -> the capability it needs, when not "moderate"
+    operation_capabilities: ClassVar[dict[str, str]] = {}
     list_template = "admin/moderated_list.html"
     details_template = "admin/moderated_details.html"
 
+    def capability_for(self, operation_name: str) -> str:
+        return self.operation_capabilities.get(operation_name, "moderate")
+
     def is_action_allowed(self, name: str) -> bool:
         if name in self.moderation:
-            return self.allows("moderate")
+            return self.allows(self.capability_for(self.moderation[name]))
         return super().is_action_allowed(name)
 
     # The ids an operation works on.
@@ -77,23 +87,37 @@ class ModeratedView(SecuredModelView):
 
     # Confirmation and the operation itself.
 
-    def confirm(self, operation_name: str) -> str:
-        """What every moderation action does: show the confirmation page."""
-        return self.render_confirmation(OPERATIONS[operation_name], self.moderation_form())
+    def confirm(self, name: str) -> str:
+        """What every action of ``moderation`` does: show the confirmation page."""
+        return self.render_confirmation(name, self.moderation_form(name))
 
-    def moderation_form(self) -> ModerationForm:
-        form = ModerationForm(request.form if request.form.get("confirmed") else None)
+    def moderation_form(self, name: str) -> ModerationForm:
+        form = self.operation_form(name)(request.form if request.form.get("confirmed") else None)
         form.reason.choices = [(code, text.reason_label(code)) for code in current_app.config["MODERATION_REASONS"]]
         return form
 
-    def render_confirmation(self, operation: Operation, form: ModerationForm) -> str:
+    def operation_form(self, name: str) -> type[ModerationForm]:
+        return ModerationForm
+
+    def count_changing(self, name: str, selection: Select[Any]) -> int:
+        operation = OPERATIONS[name]
+        return affected(operation, self.target_ids(operation, selection))
+
+    def run(self, name: str, selection: Select[Any], form: ModerationForm, details: dict[str, Any] | None) -> Outcome:
+        operation = OPERATIONS[name]
+        ids = self.target_ids(operation, selection)
+        return moderate(operation, ids, current_actor(), form.reason.data, form.note.data or None, details=details)
+
+    def render_confirmation(self, name: str, form: ModerationForm) -> str:
         selection = self.selection()
         selected = db.session.scalar(select(func.count()).select_from(selection.subquery())) or 0
-        changing = affected(operation, self.target_ids(operation, selection))
+        changing = self.count_changing(name, selection)
+        operation = OPERATIONS.get(name)
         return self.render(
             "admin/moderation_confirm.html",
-            operation=operation,
-            question=text.QUESTIONS[operation.name](changing),
+            name=name,
+            cannot_undo=operation is not None and operation.value is None,
+            question=text.QUESTIONS[name](changing),
             nothing_to_do=text.nothing_to_do(selected) if not changing else None,
             selected=selected,
             changing=changing,
@@ -106,39 +130,36 @@ class ModeratedView(SecuredModelView):
 
     @expose("/moderate/", methods=("POST",))
     def moderate_view(self) -> Any:
-        operation = OPERATIONS.get(request.form.get("operation", ""))
-        if operation is None or operation.name not in self.moderation.values():
+        name = request.form.get("operation", "")
+        if name not in self.moderation.values():
             abort(400)
-        form = self.moderation_form()
+        if not self.allows(self.capability_for(name)):
+            return deny()
+        form = self.moderation_form(name)
         if not form.validate():
-            return self.render_confirmation(operation, form), 400
+            return self.render_confirmation(name, form), 400
         return_url = get_redirect_target() or self.get_url(".index_view")
-        details = (
-            {"select_all": True, "filters": request.args.to_dict(flat=False)}
-            if request.form.get("select_all") == "1"
-            else None
-        )
+        select_all = request.form.get("select_all") == "1"
+        details = {"select_all": True, "filters": request.args.to_dict(flat=False)} if select_all else None
         try:
-            outcome = moderate(
-                operation,
-                self.target_ids(operation, self.selection()),
-                current_actor(),
-                form.reason.data,
-                form.note.data or None,
-                details=details,
-            )
+            outcome = self.run(name, self.selection(), form, details)
             db.session.commit()
+        except Refused as refused:
+            db.session.rollback()
+            flash(text.refused(refused.code, refused.role), "error")
+            return redirect(return_url)
         except Exception:
             db.session.rollback()
-            log.exception("moderation %s failed", operation.name)
+            log.exception("operation %s failed", name)
             flash(gettext("The operation failed and nothing was changed. Please try again."), "error")
             return redirect(return_url)
-        flash(self.result_message(operation, outcome.changed, outcome.entry_id, return_url), "success")
+        flash(self.result_message(name, outcome.changed, outcome.entry_id, return_url), "success")
         return redirect(return_url)
 
-    def result_message(self, operation: Operation, changed: int, entry_id: int, return_url: str) -> Markup:
-        message = Markup("%s") % text.RESULTS[operation.name](changed)
-        if not (operation.undoable and changed):
+    def result_message(self, name: str, changed: int, entry_id: int | None, return_url: str) -> Markup:
+        message = Markup("%s") % text.RESULTS[name](changed)
+        operation = OPERATIONS.get(name)
+        if operation is None or not operation.undoable or not changed:
             return message
         undo_button = Markup(
             '<form method="post" action="%s" class="d-inline ml-2">'

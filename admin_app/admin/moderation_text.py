@@ -24,6 +24,9 @@ ACTIONS = {
     "post.unhide": _l("Show posts again"),
     "post.delete": _l("Delete posts"),
     "user.disable_comments": _l("Disable a user's comments"),
+    "user.roles": _l("Change roles"),
+    "user.deactivate": _l("Deactivate accounts"),
+    "user.activate": _l("Reactivate accounts"),
     "undo": _l("Undo"),
 }
 
@@ -49,6 +52,10 @@ QUESTIONS: dict[str, Callable[[int], str]] = {
     "user.disable_comments": lambda n: ngettext(
         "Disable %(num)d comment by the selected users?", "Disable %(num)d comments by the selected users?", n
     ),
+    "user.add_role": lambda n: ngettext("Add a role to %(num)d user?", "Add a role to %(num)d users?", n),
+    "user.remove_role": lambda n: ngettext("Remove a role from %(num)d user?", "Remove a role from %(num)d users?", n),
+    "user.deactivate": lambda n: ngettext("Deactivate %(num)d account?", "Deactivate %(num)d accounts?", n),
+    "user.activate": lambda n: ngettext("Reactivate %(num)d account?", "Reactivate %(num)d accounts?", n),
 }
 
 RESULTS: dict[str, Callable[[int], str]] = {
@@ -59,6 +66,10 @@ RESULTS: dict[str, Callable[[int], str]] = {
     "post.unhide": lambda n: ngettext("%(num)d post shown again.", "%(num)d posts shown again.", n),
     "post.delete": lambda n: ngettext("%(num)d post deleted.", "%(num)d posts deleted.", n),
     "user.disable_comments": lambda n: ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", n),
+    "user.add_role": lambda n: ngettext("Roles of %(num)d user changed.", "Roles of %(num)d users changed.", n),
+    "user.remove_role": lambda n: ngettext("Roles of %(num)d user changed.", "Roles of %(num)d users changed.", n),
+    "user.deactivate": lambda n: ngettext("%(num)d account deactivated.", "%(num)d accounts deactivated.", n),
+    "user.activate": lambda n: ngettext("%(num)d account reactivated.", "%(num)d accounts reactivated.", n),
 }
 
 
@@ -79,6 +90,20 @@ def undone(restored: int, skipped: int) -> str:
             skipped,
         )
     return text
+
+
+def refused(code: str, role: str | None = None) -> str:
+    """Why an account change was refused (admin_app.services.user.Refused)."""
+    messages = {
+        "unknown-role": gettext("There is no role named %(role)s.", role=role),
+        "beyond-own": gettext(
+            "You cannot hand out or take away the role %(role)s: it carries permissions you do not hold.", role=role
+        ),
+        "own-role-assign": gettext("You cannot remove your own permission to assign roles."),
+        "last-admin": gettext("This would leave no active administrator: nothing was changed."),
+        "self-deactivate": gettext("You cannot deactivate your own account."),
+    }
+    return messages.get(code, gettext("The operation failed and nothing was changed. Please try again."))
 
 
 def undo_refused(code: str) -> str:

@@ -75,11 +75,11 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_posts_moderated_by_id_users'), 'users', ['moderated_by_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
-    # Administrators read the audit trail and may undo anyone's operation (a frozen copy of the map).
+    # Administrators read the audit trail, may undo anyone's operation and assign roles (a frozen copy of the map).
     op.execute(
         "UPDATE roles SET permissions = "
         "'audit-read,comment-manage,comment-moderate,comment-read,moderation-undo-any,post-manage,post-moderate,"
-        "post-read,role-manage,role-read,user-manage,user-read' WHERE name = 'admin'"
+        "post-read,role-assign,role-manage,role-read,user-manage,user-read' WHERE name = 'admin'"
     )
     # Comments already disabled were decided on: they are not waiting for review.
     op.execute("UPDATE comments SET reviewed_at = coalesce(moderated_at, timestamp) WHERE disabled")

@@ -1,0 +1,123 @@
+"""UserAdmin through HTTP: bulk role changes and (de)activation with their guardrails, and mass assignment."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from admin_app.extensions import db
+from admin_app.models import AuditEntry, Role, User
+from admin_app.services.user import current_roles
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD, UserFactory
+
+
+def roles_of(*users: User) -> list[list[str]]:
+    db.session.expire_all()
+    found = current_roles([user.id for user in users])
+    return [found[user.id] for user in users]
+
+
+def flashes(client: FlaskClient, path: str = "/admin/user/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return " ".join(re.findall(r'class="alert alert-\w+ alert-dismissable">(.*?)</div>', page, re.S))
+
+
+def confirm(client: FlaskClient, data: dict[str, Any]) -> Any:
+    return client.post("/admin/user/moderate/", data={"csrf_token": csrf_token(client), "confirmed": "1", **data})
+
+
+def test_admin_promotes_three_users_to_moderator_in_one_action(client: FlaskClient, login_as: Any) -> None:
+    members = UserFactory.create_batch(3, roles=["user"])
+    login_as("admin")
+    ids = [str(member.id) for member in members]
+
+    page = client.post(
+        "/admin/user/action/", data={"action": "add_role", "rowid": ids, "csrf_token": csrf_token(client)}
+    ).get_data(as_text=True)
+    assert "Add a role to 3 users?" in page and '<select class="form-control" id="role"' in page
+
+    response = confirm(client, {"operation": "user.add_role", "rowid": ids, "role": "moderator", "reason": "other"})
+
+    assert response.status_code == 302
+    assert roles_of(*members) == [["moderator", "user"]] * 3
+    assert "Roles of 3 users changed." in flashes(client)
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "user.roles")).one()
+    assert entry.details["changes"][ids[0]] == [["user"], ["moderator", "user"]]
+
+
+def test_an_admin_cannot_remove_their_own_admin_role(client: FlaskClient, login_as: Any) -> None:
+    admin = login_as("admin")
+    confirm(client, {"operation": "user.remove_role", "rowid": [admin.id], "role": "admin", "reason": "other"})
+    assert roles_of(admin) == [["admin"]]
+    assert "You cannot remove your own permission to assign roles." in flashes(client)
+
+
+def test_the_user_form_obeys_the_same_guardrails(client: FlaskClient, login_as: Any) -> None:
+    admin = login_as("admin")
+    user_role = db.session.scalars(sa.select(Role).where(Role.name == "user")).one()
+    response = client.post(
+        f"/admin/user/edit/?id={admin.id}",
+        data={"email": admin.email, "username": admin.username, "roles": [str(user_role.id)], "active": "y",
+              "csrf_token": csrf_token(client)},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "You cannot remove your own permission to assign roles." in response.get_data(as_text=True)
+    assert roles_of(admin) == [["admin"]]
+
+
+def test_mass_assignment_a_form_field_one_may_not_set_changes_nothing(
+    app: Flask, client: FlaskClient, login_as: Any
+) -> None:
+    db.session.add(Role(name="support", permissions=["user-read", "user-manage"]))
+    db.session.commit()
+    support = UserFactory(roles=["support"])
+    client.post("/login", data={"email": support.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    member = UserFactory(roles=["user"])
+    admin_role = db.session.scalars(sa.select(Role).where(Role.name == "admin")).one()
+
+    form = client.get(f"/admin/user/edit/?id={member.id}").get_data(as_text=True)
+    assert 'name="roles"' not in form
+    response = client.post(
+        f"/admin/user/edit/?id={member.id}",
+        data={"email": member.email, "username": member.username, "name": "Renamed", "roles": [str(admin_role.id)],
+              "active": "y", "csrf_token": csrf_token(client)},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, member.id).name == "Renamed"  # type: ignore[union-attr]
+    assert roles_of(member) == [["user"]]
+
+
+def test_a_moderator_cannot_post_a_role_change(client: FlaskClient, login_as: Any) -> None:
+    member = UserFactory(roles=["user"])
+    login_as("moderator")
+    response = confirm(client, {"operation": "user.add_role", "rowid": [member.id], "role": "admin", "reason": "other"})
+    assert response.status_code == 403
+    assert roles_of(member) == [["user"]]
+
+
+def test_deactivated_accounts_lose_their_session_on_the_next_request(app: Flask, login_as: Any) -> None:
+    staff_client, admin_client = app.test_client(), app.test_client()
+    staff = UserFactory(roles=["staff"])
+    staff_client.post(
+        "/login", data={"email": staff.email, "password": PASSWORD, "csrf_token": csrf_token(staff_client)}
+    )
+    assert staff_client.get("/admin/").status_code == 200
+    admin = UserFactory(roles=["admin"])
+    admin_client.post(
+        "/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(admin_client)}
+    )
+
+    confirm(admin_client, {"operation": "user.deactivate", "rowid": [staff.id, admin.id], "reason": "abuse"})
+
+    assert "You cannot deactivate your own account." in flashes(admin_client)
+    confirm(admin_client, {"operation": "user.deactivate", "rowid": [staff.id], "reason": "abuse"})
+    assert "1 account deactivated." in flashes(admin_client)
+    response = staff_client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
