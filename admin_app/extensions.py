@@ -1,8 +1,6 @@
 """Unbound extension instances; create_app binds them to an app."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
@@ -15,4 +13,3 @@ migrate = Migrate()
 babel = Babel()
 security = Security()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)

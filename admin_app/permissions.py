@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 USER_READ = "user-read"
 USER_MANAGE = "user-manage"  # create, edit, deactivate and reactivate accounts
 ROLE_ASSIGN = "role-assign"  # add and remove users' roles (only roles whose permissions one holds)
+PERSONAL_DATA = "personal-data-read"  # e-mail addresses, login addresses and times
 ROLE_READ = "role-read"
 ROLE_MANAGE = "role-manage"
 POST_READ = "post-read"
@@ -22,7 +23,7 @@ AUDIT_READ = "audit-read"
 UNDO_ANY = "moderation-undo-any"  # undo another moderator's operation
 
 ALL = (
-    USER_READ, USER_MANAGE, ROLE_ASSIGN, ROLE_READ, ROLE_MANAGE,
+    USER_READ, USER_MANAGE, ROLE_ASSIGN, PERSONAL_DATA, ROLE_READ, ROLE_MANAGE,
     POST_READ, POST_MANAGE, POST_MODERATE,
     COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY,
 )  # fmt: skip

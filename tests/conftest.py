@@ -10,6 +10,7 @@ import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import flask_migrate
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from admin_app.extensions import db as _db
@@ -46,26 +48,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def reset_postgres(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:  # fails loudly when the URL is set but the server is unreachable
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+@contextmanager
+def scratch_database(suffix: str) -> Iterator[str]:
+    """A fresh PostgreSQL database beside TEST_DATABASE_URL's, private to this run (concurrent runs on one server
+    never share tables), dropped afterwards. Fails loudly when the URL is set but the server is unreachable."""
+    server = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{server.database}_{suffix}_{os.getpid()}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    else:
-        url = os.environ["TEST_DATABASE_URL"]
-        reset_postgres(url)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        flask_migrate.upgrade()
-        _db.engine.dispose()
-    return url
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        else:
+            url = stack.enter_context(scratch_database("suite"))
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            flask_migrate.upgrade()
+            _db.engine.dispose()
+        yield url
 
 
 def empty_tables() -> None:
@@ -104,7 +116,7 @@ def shared_app(database_url: str) -> Iterator[Flask]:
     app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
-        _db.engine.dispose()
+        _db.engine.dispose()  # before the scratch database is dropped
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""Login, POST-only logout and CSRF on the login form."""
+"""Login, POST-only logout, CSRF on the login form, and sessions that end when the user is deactivated or logs out."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import csrf_token
@@ -76,5 +77,60 @@ def test_a_user_without_back_office_access_gets_403_and_no_menu(client: FlaskCli
 def test_the_menu_shows_only_what_the_role_may_open(client: FlaskClient, login_as: Any) -> None:
     login_as("moderator")
     page = client.get("/admin/").get_data(as_text=True)
-    assert 'href="/admin/comment/"' in page and 'href="/admin/user/"' in page
-    assert 'href="/admin/role/"' not in page
+    assert 'href="/admin/comment/"' in page and 'href="/admin/member/"' in page
+    assert 'href="/admin/role/"' not in page and 'href="/admin/user/"' not in page
+
+
+def signed_in_browser(app: Flask, cookie: str, value: str) -> FlaskClient:
+    """A new browser holding only one copied cookie."""
+    browser = app.test_client()
+    browser.set_cookie(cookie, value)
+    return browser
+
+
+def test_a_deactivated_user_is_signed_out_on_the_next_request(client: FlaskClient, login_as: Any, db: Any) -> None:
+    user = login_as("admin")
+    assert client.get("/admin/").status_code == 200
+
+    user.active = False
+    db.session.commit()
+
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_session_cookie_copied_before_logout_is_dead_after_it(app: Flask, client: FlaskClient, login_as: Any) -> None:
+    login_as("staff")
+    copied = client.get_cookie("session")
+    assert copied is not None
+    assert signed_in_browser(app, "session", copied.value).get("/admin/").status_code == 200
+
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+
+    response = signed_in_browser(app, "session", copied.value).get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_remember_me_cookie_copied_before_logout_is_dead_after_it(app: Flask, client: FlaskClient) -> None:
+    user = UserFactory(roles=["staff"])
+    data = {"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": csrf_token(client)}
+    assert client.post("/login", data=data).status_code == 302
+    remembered = client.get_cookie("remember_token")
+    assert remembered is not None
+    assert signed_in_browser(app, "remember_token", remembered.value).get("/admin/").status_code == 200
+
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+
+    assert signed_in_browser(app, "remember_token", remembered.value).get("/admin/").status_code == 302
+
+
+def test_logging_out_ends_the_users_other_sessions_too(app: Flask, client: FlaskClient, login_as: Any) -> None:
+    """The price of the above: the uniquifier is per user, so logging out on one device signs out every device."""
+    user = login_as("staff")
+    other_device = app.test_client()
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(other_device)}
+    assert other_device.post("/login", data=data).status_code == 302
+
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+
+    assert other_device.get("/admin/").status_code == 302

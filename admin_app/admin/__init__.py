@@ -13,7 +13,7 @@ from admin_app.admin.comment import CommentAdmin
 from admin_app.admin.post import PostAdmin
 from admin_app.admin.queue import QueueView
 from admin_app.admin.role import RoleAdmin
-from admin_app.admin.user import UserAdmin
+from admin_app.admin.user import MemberAdmin, UserAdmin
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Comment, Post, Role, User
 
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))
     admin.add_view(PostAdmin(Post, db, name=_l("Posts"), endpoint="post"))
     admin.add_view(UserAdmin(User, db, name=_l("Users"), endpoint="user"))
+    admin.add_view(MemberAdmin(User, db, name=_l("Users"), endpoint="member"))
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), endpoint="role"))
     admin.add_view(AuditAdmin(AuditEntry, db, name=_l("Audit trail"), endpoint="audit"))
     return admin

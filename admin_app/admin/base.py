@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
+from flask_babel import gettext
 from flask_security import current_user
 from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
@@ -58,6 +61,8 @@ class SecuredIndexView(AdminIndexView):
         return deny()
 
 
+log = logging.getLogger(__name__)
+
 # Which capability each Flask-Admin endpoint exercises; anything else (list, details, lookups) is "read".
 CAPABILITY_BY_ENDPOINT = {
     "create_view": "create",
@@ -78,7 +83,8 @@ class SecuredModelView(ModelView):
     naming an action the user may not run.
     """
 
-    permissions: ClassVar[dict[str, str]] = {}
+    # capability -> the permission it needs, or a tuple of permissions it needs together
+    permissions: ClassVar[dict[str, str | tuple[str, ...]]] = {}
 
     can_view_details = True
     column_type_formatters = {**DEFAULT_FORMATTERS, datetime: formatters.timestamp}
@@ -87,7 +93,10 @@ class SecuredModelView(ModelView):
     page_size = 20
 
     def allows(self, capability: str) -> bool:
-        return has_permission(self.permissions.get(capability))
+        needed = self.permissions.get(capability)
+        if isinstance(needed, tuple):
+            return bool(needed) and all(has_permission(permission) for permission in needed)
+        return has_permission(needed)
 
     @property
     def can_create(self) -> bool:
@@ -123,6 +132,20 @@ class SecuredModelView(ModelView):
         if endpoint == "action_view" and not self.is_action_allowed(request.form.get("action", "")):
             return deny()
         return None
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Flask-Admin flashes str(exc) (SQL, parameters, constraint names) when a create, edit or delete fails:
+        log it instead and keep the form on screen with a generic message. A ValidationError is written for the
+        user and keeps Flask-Admin's handling."""
+        if isinstance(exc, ValidationError):
+            return bool(super().handle_view_exception(exc))
+        if (request.endpoint or "").endswith(".action_view"):
+            # Flask-Admin's action_delete flashes str(exc) whatever this returns: the logged, generic error page
+            # (admin_app/views.py) answers instead.
+            raise exc
+        log.error("%s failed", request.endpoint, exc_info=exc)
+        flash(gettext("The change could not be saved. The error was logged; please try again."), "error")
+        return True
 
     # Every create, edit and delete done in a form is audited, in the same transaction as the change.
 

@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
+from admin_app.admin.base import has_permission
 from admin_app.admin.moderation import ModeratedView, ModerationForm, current_actor
 from admin_app.extensions import db
 from admin_app.models import Comment, Role, User
@@ -26,9 +27,16 @@ class RoleChangeForm(ModerationForm):
 
 
 class UserAdmin(ModeratedView):
-    permissions = {"read": perm.USER_READ, "create": perm.USER_MANAGE, "edit": perm.USER_MANAGE,
-                   "delete": perm.USER_MANAGE, "moderate": perm.COMMENT_MODERATE,
-                   "assign": perm.ROLE_ASSIGN}  # fmt: skip
+    # Everything here shows personal data: each capability needs personal-data-read too (MemberAdmin, below,
+    # is the same list without it).
+    permissions = {
+        "read": (perm.USER_READ, perm.PERSONAL_DATA),
+        "create": (perm.USER_MANAGE, perm.PERSONAL_DATA),
+        "edit": (perm.USER_MANAGE, perm.PERSONAL_DATA),
+        "delete": (perm.USER_MANAGE, perm.PERSONAL_DATA),
+        "moderate": (perm.COMMENT_MODERATE, perm.PERSONAL_DATA),
+        "assign": (perm.ROLE_ASSIGN, perm.PERSONAL_DATA),
+    }
     moderation = {
         "disable_comments": "user.disable_comments",
         "add_role": "user.add_role",
@@ -43,23 +51,34 @@ class UserAdmin(ModeratedView):
         "user.activate": "edit",
     }
 
-    column_list = ("id", "username", "email", "name", "roles", "active", "member_since", "last_seen")
+    column_list: tuple[str, ...] = ("id", "username", "email", "name", "roles", "active", "member_since", "last_seen")
     column_default_sort = ("id", True)
-    column_sortable_list = ("id", "username", "email", "active", "member_since", "last_seen")
-    column_searchable_list = ("username", "email", "name")
+    column_sortable_list: tuple[str, ...] = ("id", "username", "email", "active", "member_since", "last_seen")
+    column_searchable_list: tuple[str, ...] = ("username", "email", "name")
     column_filters = ("active", "member_since", "roles.name", "location")
-    column_details_list = (
-        "id", "username", "email", "name", "location", "about_me", "roles", "active",
-        "member_since", "last_seen", "locale", "timezone", "last_login_at", "login_count",
+    column_details_list: tuple[str, ...] = (
+        "id", "username", "email", "name", "location", "about_me", "roles", "active", "member_since", "last_seen",
+        "locale", "timezone", "last_login_at", "last_login_ip", "current_login_at", "current_login_ip", "login_count",
     )  # fmt: skip
     column_labels = {
         "id": _l("ID"), "username": _l("Username"), "email": _l("Email"), "name": _l("Name"),
         "roles": _l("Roles"), "roles.name": _l("Role"), "active": _l("Active"),
         "member_since": _l("Member since"), "last_seen": _l("Last seen"), "location": _l("Location"),
         "about_me": _l("About me"), "locale": _l("Language"), "timezone": _l("Time zone"),
-        "last_login_at": _l("Last login"), "login_count": _l("Logins"),
+        "last_login_at": _l("Last login"), "login_count": _l("Logins"), "last_login_ip": _l("Last login from"),
+        "current_login_at": _l("Current login"), "current_login_ip": _l("Current login from"),
     }  # fmt: skip
-    form_columns = ("username", "email", "name", "location", "about_me", "roles", "active", "locale", "timezone")
+    form_columns: tuple[str, ...] = (
+        "username",
+        "email",
+        "name",
+        "location",
+        "about_me",
+        "roles",
+        "active",
+        "locale",
+        "timezone",
+    )
 
     @action("disable_comments", _l("Disable all their comments"))
     def action_disable_comments(self, ids: list[str]) -> str:
@@ -138,3 +157,24 @@ class UserAdmin(ModeratedView):
         except accounts.Refused as refused:
             raise ValidationError(text.refused(refused.code, refused.role)) from refused
         super().on_model_change(form, model, is_created)
+
+
+class MemberAdmin(UserAdmin):
+    """The user list for readers without personal-data-read: no e-mail, login address or time anywhere (list,
+    details, filters, search, forms). Shown in the menu instead of UserAdmin to whoever cannot open that."""
+
+    permissions = {
+        "read": perm.USER_READ,
+        "moderate": perm.COMMENT_MODERATE,
+    }
+    column_list = ("id", "username", "name", "roles", "active", "member_since", "last_seen")
+    column_sortable_list = ("id", "username", "active", "member_since", "last_seen")
+    column_searchable_list = ("username", "name")
+    column_filters = ("active", "member_since", "roles.name", "location")
+    column_details_list = (
+        "id", "username", "name", "location", "about_me", "roles", "active", "member_since", "last_seen",
+    )  # fmt: skip
+    form_columns = ()
+
+    def is_visible(self) -> bool:
+        return not has_permission(perm.PERSONAL_DATA)

@@ -7,7 +7,7 @@ operation is undone at most once); on PostgreSQL a trigger refuses UPDATE and DE
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -15,9 +15,6 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from admin_app.database import utcnow
 from admin_app.extensions import db
-
-if TYPE_CHECKING:
-    from admin_app.models.user import User
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -27,8 +24,10 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    actor_email: Mapped[str | None] = mapped_column(String(255))  # still readable once the account is gone
+    # No foreign key: deleting an account must not rewrite (SET NULL) an append-only trail; the e-mail beside it
+    # keeps the entry readable once the account is gone.
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_email: Mapped[str | None] = mapped_column(String(255))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(40), index=True)
     target: Mapped[str] = mapped_column(String(32), index=True)
@@ -37,7 +36,6 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     undo_of_id: Mapped[int | None] = mapped_column(ForeignKey("audit_entries.id"), unique=True)
 
-    actor: Mapped[User | None] = relationship()
     undo_of: Mapped[AuditEntry | None] = relationship(remote_side=[id], foreign_keys=[undo_of_id])
     undone_by: Mapped[AuditEntry | None] = relationship(
         foreign_keys=[undo_of_id], viewonly=True, uselist=False, overlaps="undo_of"

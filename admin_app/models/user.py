@@ -51,4 +51,5 @@ class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined]
     )
 
     def __str__(self) -> str:
-        return str(self.username or self.email)
+        # Never the e-mail: this label appears in lists shown to people without personal-data-read.
+        return str(self.username or f"#{self.id}")

@@ -30,7 +30,6 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.Column('undo_of_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_entries_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['undo_of_id'], ['audit_entries.id'], name=op.f('fk_audit_entries_undo_of_id_audit_entries')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries')),
     sa.UniqueConstraint('undo_of_id', name=op.f('uq_audit_entries_undo_of_id'))
@@ -75,11 +74,11 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_posts_moderated_by_id_users'), 'users', ['moderated_by_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
-    # Administrators read the audit trail, may undo anyone's operation and assign roles (a frozen copy of the map).
+    # Administrators read the audit trail and personal data, undo anyone's operation, assign roles (a frozen copy).
     op.execute(
         "UPDATE roles SET permissions = "
         "'audit-read,comment-manage,comment-moderate,comment-read,moderation-undo-any,post-manage,post-moderate,"
-        "post-read,role-assign,role-manage,role-read,user-manage,user-read' WHERE name = 'admin'"
+        "personal-data-read,post-read,role-assign,role-manage,role-read,user-manage,user-read' WHERE name = 'admin'"
     )
     # Comments already disabled were decided on: they are not waiting for review.
     op.execute("UPDATE comments SET reviewed_at = coalesce(moderated_at, timestamp) WHERE disabled")

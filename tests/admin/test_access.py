@@ -32,8 +32,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
                 "export": NOBODY},
     "post": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": NOBODY, "moderate": MODERATORS,
              "export": NOBODY},
-    "user": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "moderate": MODERATORS,
+    "user": {"read": ADMINS, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "moderate": ADMINS,
              "export": NOBODY},
+    "member": {"read": READERS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "moderate": MODERATORS,
+               "export": NOBODY},
     "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": NOBODY},
     "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": NOBODY},
     "queue": {"read": MODERATORS, "review": MODERATORS},
@@ -52,6 +54,7 @@ ACTIONS = {
     "comment": ("disable", "moderate", "comment.disable"),
     "post": ("hide", "moderate", "post.hide"),
     "user": ("disable_comments", "moderate", "user.disable_comments"),
+    "member": ("disable_comments", "moderate", "user.disable_comments"),
     "role": ("delete", "delete", None),
     "audit": ("delete", "delete", None),
 }
@@ -93,7 +96,10 @@ def snapshot() -> dict[str, list[Any]]:
 
 
 def record_id(view: str, comment: Any, entry_id: int) -> int:
-    ids = {"comment": comment.id, "post": comment.post_id, "user": comment.author_id, "role": 1, "audit": entry_id}
+    ids = {
+        "comment": comment.id, "post": comment.post_id, "user": comment.author_id, "member": comment.author_id,
+        "role": 1, "audit": entry_id,
+    }  # fmt: skip
     return ids.get(view, 0)
 
 

@@ -146,14 +146,14 @@ def test_hide_a_post_and_disable_all_comments_of_a_user(client: FlaskClient, log
     login_as("moderator")
 
     confirm(client, "/admin/post/moderate/", {"operation": "post.hide", "rowid": [post.id], "reason": "abuse"})
-    confirm(client, "/admin/user/moderate/", {
+    confirm(client, "/admin/member/moderate/", {
         "operation": "user.disable_comments", "rowid": [spammer.id], "reason": "spam",
     })  # fmt: skip
 
     db.session.expire_all()
     assert db.session.get(Post, post.id).hidden  # type: ignore[union-attr]
     assert disabled_ids() == {c.id for c in spam}
-    assert "45 comments disabled." in flashes(client, "/admin/user/")
+    assert "45 comments disabled." in flashes(client, "/admin/member/")
 
 
 def test_deleting_comments_is_audited_and_says_it_cannot_be_undone(client: FlaskClient, login_as: Any) -> None:

@@ -73,7 +73,7 @@ def test_the_user_form_obeys_the_same_guardrails(client: FlaskClient, login_as: 
 def test_mass_assignment_a_form_field_one_may_not_set_changes_nothing(
     app: Flask, client: FlaskClient, login_as: Any
 ) -> None:
-    db.session.add(Role(name="support", permissions=["user-read", "user-manage"]))
+    db.session.add(Role(name="support", permissions=["user-read", "user-manage", "personal-data-read"]))
     db.session.commit()
     support = UserFactory(roles=["support"])
     client.post("/login", data={"email": support.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
@@ -121,3 +121,46 @@ def test_deactivated_accounts_lose_their_session_on_the_next_request(app: Flask,
     assert "1 account deactivated." in flashes(admin_client)
     response = staff_client.get("/admin/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_personal_data_is_absent_for_readers_without_the_permission(client: FlaskClient, login_as: Any) -> None:
+    member = UserFactory(email="hidden.person@example.org", username="visible_handle", current_login_ip="192.0.2.8")
+    login_as("moderator")
+
+    assert client.get("/admin/user/").status_code == 403
+    listing = client.get("/admin/member/").get_data(as_text=True)
+    details = client.get(f"/admin/member/details/?id={member.id}").get_data(as_text=True)
+    assert "visible_handle" in listing and "visible_handle" in details
+    for page in (listing, details):
+        assert "hidden.person@example.org" not in page and "192.0.2.8" not in page and "Email" not in page
+    searched = client.get("/admin/member/?search=hidden.person").get_data(as_text=True)
+    assert "visible_handle" not in searched  # e-mail is not searchable either
+    assert "email" not in " ".join(re.findall(r'data-filter-name="[^"]*"|flt\d+_\w+', listing)).lower()
+
+
+def test_admins_see_personal_data(client: FlaskClient, login_as: Any) -> None:
+    member = UserFactory(email="shown.person@example.org", current_login_ip="192.0.2.9")
+    login_as("admin")
+    details = client.get(f"/admin/user/details/?id={member.id}").get_data(as_text=True)
+    assert "shown.person@example.org" in details and "192.0.2.9" in details
+    assert 'href="/admin/member/"' not in client.get("/admin/").get_data(as_text=True)
+
+
+def test_deleting_an_account_keeps_its_audit_entries_as_they_were(client: FlaskClient, login_as: Any) -> None:
+    from admin_app.services.audit import Actor
+    from admin_app.services.moderation import OPERATIONS, moderate
+    from tests.factories import CommentFactory
+
+    leaving = UserFactory(roles=["moderator"])
+    leaving_id, leaving_email = leaving.id, leaving.email
+    moderate(OPERATIONS["comment.disable"], [CommentFactory().id], Actor(leaving_id, leaving_email, None), "spam")
+    db.session.commit()
+    login_as("admin")
+
+    response = client.post("/admin/user/delete/", data={"id": leaving_id, "csrf_token": csrf_token(client)})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, leaving_id) is None
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "comment.disable")).one()
+    assert (entry.actor_id, entry.actor_email) == (leaving_id, leaving_email)

@@ -66,6 +66,23 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+LIVE_APPS: dict[str, object] = {}
+
+
+def set_password(base_url: str, email: str, password: str) -> None:
+    """Give a seeded member (who has no password) one, as an admin would with `users change_password`."""
+    from flask_security import hash_password
+    from sqlalchemy import select
+
+    from admin_app.models import User
+
+    app = LIVE_APPS[base_url]
+    with app.app_context():  # type: ignore[attr-defined]
+        user = db.session.scalars(select(User).where(User.email == email)).one()
+        user.password = hash_password(password)
+        db.session.commit()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with the demo accounts and data, served on a free port of 127.0.0.1; yields its base URL."""
@@ -81,7 +98,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.port}"
+    base_url = f"http://127.0.0.1:{server.port}"
+    LIVE_APPS[base_url] = app
+    yield base_url
     server.shutdown()
     thread.join()
     server.server_close()

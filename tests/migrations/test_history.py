@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from admin_app.permissions import ROLES
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, scratch_database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -19,16 +17,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('migrations') / 'empty.sqlite'}"
         return
-    server = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"{server.database}_migrations"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("migrations") as url:
+        yield url
 
 
 def stored_roles(url: str) -> dict[str, list[str]]:
