@@ -17,7 +17,7 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_security import current_user
+from flask_security import check_and_update_authn_fresh, current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import Select, func, select
@@ -59,6 +59,8 @@ class ModeratedView(SecuredModelView):
     moderation: ClassVar[dict[str, str]] = {}
     # operation name -> the capability it needs, when not "moderate"
     operation_capabilities: ClassVar[dict[str, str]] = {}
+    # operations that need a recent login (FRESH_LOGIN_MINUTES): Flask-Security's verify page asks otherwise
+    risky_operations: ClassVar[frozenset[str]] = frozenset({"comment.delete", "post.delete"})
     list_template = "admin/moderated_list.html"
     details_template = "admin/moderated_details.html"
 
@@ -87,9 +89,19 @@ class ModeratedView(SecuredModelView):
 
     # Confirmation and the operation itself.
 
-    def confirm(self, name: str) -> str:
-        """What every action of ``moderation`` does: show the confirmation page."""
-        return self.render_confirmation(name, self.moderation_form(name))
+    def confirm(self, name: str) -> Any:
+        """What every action of ``moderation`` does: show the confirmation page (after a fresh login if risky)."""
+        return self.ask_fresh_login(name) or self.render_confirmation(name, self.moderation_form(name))
+
+    def ask_fresh_login(self, name: str) -> Response | None:
+        if name not in self.risky_operations:
+            return None
+        config = current_app.config
+        within = timedelta(minutes=config["FRESH_LOGIN_MINUTES"])
+        if check_and_update_authn_fresh(within, timedelta(minutes=config["FRESH_LOGIN_GRACE_MINUTES"])):
+            return None
+        flash(gettext("Please confirm your password to continue."), "info")
+        return redirect(url_for("security.verify", next=get_redirect_target() or self.get_url(".index_view")))
 
     def moderation_form(self, name: str) -> ModerationForm:
         form = self.operation_form(name)(request.form if request.form.get("confirmed") else None)
@@ -135,6 +147,8 @@ class ModeratedView(SecuredModelView):
             abort(400)
         if not self.allows(self.capability_for(name)):
             return deny()
+        if fresh_login_needed := self.ask_fresh_login(name):
+            return fresh_login_needed
         form = self.moderation_form(name)
         if not form.validate():
             return self.render_confirmation(name, form), 400

@@ -44,6 +44,7 @@ class UserAdmin(ModeratedView):
         "deactivate": "user.deactivate",
         "reactivate": "user.activate",
     }
+    risky_operations = frozenset({"user.add_role", "user.remove_role", "user.deactivate", "user.activate"})
     operation_capabilities = {
         "user.add_role": "assign",
         "user.remove_role": "assign",

@@ -164,3 +164,33 @@ def test_deleting_an_account_keeps_its_audit_entries_as_they_were(client: FlaskC
     assert db.session.get(User, leaving_id) is None
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "comment.disable")).one()
     assert (entry.actor_id, entry.actor_email) == (leaving_id, leaving_email)
+
+
+def test_risky_operations_ask_for_a_recent_login_first(client: FlaskClient, login_as: Any) -> None:
+    import time
+
+    from tests.factories import CommentFactory
+
+    member, comment = UserFactory(roles=["user"]), CommentFactory()
+    login_as("admin")
+    with client.session_transaction() as session:  # signed in two hours ago, and no grace period running
+        session["fs_paa"] = time.time() - 7200
+        session.pop("fs_gexp", None)
+
+    for path, action, operation, row in [
+        ("/admin/user/", "add_role", "user.add_role", member.id),
+        ("/admin/comment/", "delete", "comment.delete", comment.id),
+    ]:
+        asked = client.post(f"{path}action/", data={"action": action, "rowid": row, "csrf_token": csrf_token(client)})
+        assert asked.status_code == 302 and asked.headers["Location"].startswith("/verify")
+        verify = client.get(asked.headers["Location"]).get_data(as_text=True)
+        assert 'type="password"' in verify and "Please confirm your password to continue." in verify
+        posted = client.post(
+            f"{path}moderate/",
+            data={"operation": operation, "rowid": row, "role": "admin", "reason": "other", "confirmed": "1",
+                  "csrf_token": csrf_token(client)},
+        )  # fmt: skip
+        assert posted.status_code == 302 and posted.headers["Location"].startswith("/verify")
+    assert roles_of(member) == [["user"]]
+    db.session.expire_all()
+    assert db.session.get(type(comment), comment.id) is not None
