@@ -38,8 +38,10 @@ typecheck: install
 e2e: install  ## only the browser tests (needs Debian's chromium)
 	$(VENV)/bin/pytest tests/e2e
 
-bench: install  ## list-page latency at 10k and 1M comments on PostgreSQL (BENCH_DATABASE_URL)
+# moderation.py --reuse: the 1M schema list_pages.py has just built, when it matches the migrations (else a new one)
+bench: install  ## list pages at 10k and 1M comments; bulk moderation at 1M against baselines (BENCH_DATABASE_URL)
 	$(VENV)/bin/python bench/list_pages.py
+	$(VENV)/bin/python bench/moderation.py --reuse
 
 db-upgrade: install
 	$(MANAGE) db upgrade

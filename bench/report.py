@@ -66,7 +66,7 @@ def write_json(
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": platform.platform(),
-        "commit": _commit(directory),
+        "commit": git_commit(directory),
         **meta,
         "sizes": {
             size.label: {
@@ -98,7 +98,7 @@ def write_json(
     return path
 
 
-def _commit(directory: Path) -> str | None:
+def git_commit(directory: Path) -> str | None:
     try:
         found = subprocess.run(
             ["git", "describe", "--always", "--dirty"], cwd=directory, capture_output=True, text=True, check=True

@@ -48,6 +48,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the access matrix's size, so every run states what it covered."""
+    passed = terminalreporter.stats.get("passed", [])
+    matrix = [report for report in passed if "test_access.py::test_access[" in report.nodeid]
+    if matrix:
+        from tests.admin.test_access import ROLES, ROUTES
+
+        terminalreporter.write_line(
+            f"access matrix: {len(ROUTES)} admin route/method pairs x {len(ROLES)} roles, "
+            f"{len(matrix)} combinations passed on {len(BACKENDS)} database(s)"
+        )
+
+
 @contextmanager
 def scratch_database(suffix: str) -> Iterator[str]:
     """A fresh PostgreSQL database beside TEST_DATABASE_URL's, private to this run (concurrent runs on one server

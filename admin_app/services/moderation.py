@@ -203,7 +203,14 @@ def _new_state(operation: Operation, actor: Actor, reason: str, note: str | None
 
 
 def _would_change(operation: Operation, ids: Select[Any] | Sequence[int]) -> Any:
-    in_scope = operation.model.id.in_(ids)
+    model = operation.model
+    if isinstance(ids, Select) and db.session.get_bind().dialect.name == "postgresql":
+        # "id IN (SELECT id FROM comments ...)" joins the table to itself, and with some statistics the planner
+        # hash-joins a full scan; "id = ANY(ARRAY(...))" runs the selection once and probes the primary key
+        # (bench/moderation.py: 441 -> 172 ms for the audit rows of 10,000 matching comments).
+        in_scope = model.id == func.any(func.array(ids.scalar_subquery()))
+    else:
+        in_scope = model.id.in_(ids)
     return in_scope if operation.value is None else and_(in_scope, operation.flag().is_not(operation.value))
 
 
