@@ -152,6 +152,21 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def count_statements(work: Callable[[], Any]) -> int:
+    """How many SQL statements ``work()`` sends (an executemany counts once)."""
+    seen: list[str] = []
+
+    def listener(*args: Any) -> None:
+        seen.append(args[2])
+
+    sa.event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        work()
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
 def csrf_token(client: FlaskClient) -> str:
     """The session's CSRF token, read from a page as a browser would (login form, or the logout form)."""
     response = client.get("/login")

@@ -14,6 +14,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, Post
 from admin_app.services.audit import Actor
 from admin_app.services.moderation import OPERATIONS, UndoRefused, affected, moderate, undo
+from tests.conftest import count_statements
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
 DISABLE, ENABLE = OPERATIONS["comment.disable"], OPERATIONS["comment.enable"]
@@ -72,20 +73,6 @@ def test_select_all_matching_takes_a_query_and_any_number_of_rows(app: Flask, mo
 
     assert outcome.changed == 12
     assert states() == {**{comment.id: True for comment in spam}, other.id: False}
-
-
-def count_statements(work: Any) -> int:
-    seen: list[str] = []
-
-    def listener(*args: Any) -> None:
-        seen.append(args[2])
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        work()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
 
 
 def test_statement_count_does_not_grow_with_rows(app: Flask, moderator: Actor) -> None:

@@ -16,6 +16,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, User
 from admin_app.services import queue
 from admin_app.services.audit import Actor
+from tests.conftest import count_statements
 from tests.factories import CommentFactory, UserFactory
 
 TTL = timedelta(minutes=5)
@@ -29,20 +30,6 @@ def moderators(app: Flask) -> list[User]:
 
 def actor(user: User) -> Actor:
     return Actor(user.id, user.email, "203.0.113.9")
-
-
-def count_statements(work: Any) -> int:
-    seen: list[str] = []
-
-    def listener(*args: Any) -> None:
-        seen.append(args[2])
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        work()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
 
 
 def comments_by_age(count: int, **fields: Any) -> list[Comment]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy import event
 
 from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import Comment, Post, Role, User
 from admin_app.services import seed
+from tests.conftest import count_statements
 
 
 def count(model: type) -> int:
@@ -51,18 +51,8 @@ def test_fill_twice_keeps_accounts_unique(app: Flask) -> None:
 def test_statement_count_does_not_grow_with_rows(app: Flask) -> None:
     seed.fill(users=10, posts=10)
 
-    def statements_for(comments: int) -> int:
-        seen: list[str] = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            seed.fill(comments=comments)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
-
     # executemany chunks of 10,000 rows on SQLite, one COPY on PostgreSQL
-    assert statements_for(100) == statements_for(9_000)
+    assert count_statements(lambda: seed.fill(comments=100)) == count_statements(lambda: seed.fill(comments=9_000))
 
 
 def test_comments_without_posts_are_refused_with_a_message(app: Flask) -> None:
