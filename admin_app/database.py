@@ -25,11 +25,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-# PostgreSQL-only trigram indexes for the admin search live in the migrations alone (they index the
-# exact CAST(col AS VARCHAR) expression Flask-Admin's search emits), so autogenerate must not drop them.
-
-
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Autogenerate leaves the *_trgm indexes alone: PostgreSQL-only trigram indexes for the admin search that
+    live in the migrations alone (they index the exact CAST(col AS VARCHAR) expression Flask-Admin emits)."""
     return not (type_ == "index" and reflected and compare_to is None and (name or "").endswith("_trgm"))
 
 

@@ -84,7 +84,6 @@ def test_every_admin_route_has_an_expectation() -> None:
         view, _, name = endpoint.rpartition(".")
         assert view in EXPECTED, f"{view}: add the new view to EXPECTED"
         assert capability(view, name) in EXPECTED[view], f"{endpoint}: add its capability to EXPECTED"
-    print(f"\naccess matrix: {len(ROUTES)} routes x {len(ROLES)} roles = {len(ROUTES) * len(ROLES)} requests")
 
 
 def snapshot() -> dict[str, list[Any]]:
