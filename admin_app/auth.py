@@ -1,4 +1,5 @@
-"""Flask-Security-Too login on the fsqla models: CSRF, POST-only logout that ends sessions, failed-login limits."""
+"""Flask-Security-Too login on the fsqla models: CSRF, two-factor, POST-only logout that ends sessions, failed-login
+limits."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask_login import user_logged_out  # type: ignore[import-untyped]
 from flask_security import SQLAlchemyUserDatastore, current_user
 from werkzeug.wrappers import Response
 
+from admin_app import two_factor
 from admin_app.extensions import csrf, db, security
 from admin_app.models import Role, User
 
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)  # before Security, which relies on it for its own forms
     datastore = SQLAlchemyUserDatastore(db, User, Role)
     security.init_app(app, datastore)
+    two_factor.init_app(app)
     limit_failed_logins(app)
     # Signals are process-wide: subscribing with sender=app keeps one app's logouts out of another's handler.
     user_logged_out.connect(end_every_session, sender=app)

@@ -17,6 +17,7 @@ DEFAULT_SECRETS = {
     "SECRET_KEY": "dev-secret-key-change-me",
     "SECURITY_PASSWORD_SALT": "dev-password-salt-change-me",
 }
+DEFAULT_TOTP_SECRET = "dev-totp-secret-change-me"
 
 
 class ConfigError(RuntimeError):
@@ -54,5 +55,9 @@ def check_production(config: dict[str, Any]) -> None:
     ]
     if config.get("DEBUG"):
         problems.append("DEBUG is on")
+    if DEFAULT_TOTP_SECRET in (config.get("SECURITY_TOTP_SECRETS") or {}).values():
+        problems.append("SECURITY_TOTP_SECRETS still holds the development default")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and config.get("RATELIMIT_ENABLED", True):
+        problems.append("RATELIMIT_STORAGE_URI is memory:// (each worker would count failed logins on its own)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))

@@ -7,9 +7,10 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from admin_app.database import Base
+from admin_app.two_factor import OneTimeTotp
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
-security = Security()
+security = Security(totp_cls=OneTimeTotp)
 csrf = CSRFProtect()

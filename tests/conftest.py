@@ -23,8 +23,10 @@ from sqlalchemy.engine import make_url
 
 from admin_app import create_app
 from admin_app.extensions import db as _db
+from admin_app.extensions import security
 from admin_app.models import User
 from admin_app.services.role import sync_roles
+from admin_app.two_factor import requires_two_factor
 from tests.factories import PASSWORD, UserFactory
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -185,10 +187,32 @@ def login_as(client: FlaskClient) -> Callable[[str | None], User | None]:
         if role is None:
             return None
         user = UserFactory(roles=[role])
-        response = client.post(
-            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
+        sign_in(client, user)
         return user
 
     return login
+
+
+def provision_authenticator(user: User) -> str:
+    """Give ``user`` an authenticator app, as two-factor setup would; returns the TOTP secret."""
+    secret = security.totp_factory.generate_totp_secret()
+    security.datastore.tf_set(user, "authenticator", totp_secret=secret)
+    _db.session.commit()
+    return secret
+
+
+def totp_code(user: User) -> str:
+    return security.totp_factory.generate_totp_password(user.tf_totp_secret)
+
+
+def sign_in(client: FlaskClient, user: User) -> None:
+    """The real login form, then, for users who must use two-factor, the code from their authenticator app (set
+    up on the fly if they have none)."""
+    if requires_two_factor(user) and not user.tf_primary_method:
+        provision_authenticator(user)
+    token = csrf_token(client)  # read before: opening the login page again would restart the sign-in
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    if response.headers["Location"].startswith("/tf-validate"):
+        response = client.post("/tf-validate", data={"code": totp_code(user), "csrf_token": token})
+        assert response.status_code == 302 and not response.headers["Location"].startswith("/tf-"), response.text

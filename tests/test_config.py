@@ -7,7 +7,12 @@ import pytest
 from admin_app import create_app
 from admin_app.config import ConfigError
 
-SAFE = {"SECRET_KEY": "a-real-secret", "SECURITY_PASSWORD_SALT": "a-real-salt"}
+SAFE = {
+    "SECRET_KEY": "a-real-secret",
+    "SECURITY_PASSWORD_SALT": "a-real-salt",
+    "SECURITY_TOTP_SECRETS": {"1": "a-real-totp-secret"},
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+}
 
 
 @pytest.mark.parametrize(
@@ -17,6 +22,8 @@ SAFE = {"SECRET_KEY": "a-real-secret", "SECURITY_PASSWORD_SALT": "a-real-salt"}
         ({"SECRET_KEY": "a-real-secret"}, "SECURITY_PASSWORD_SALT"),
         ({**SAFE, "SECURITY_PASSWORD_SALT": ""}, "SECURITY_PASSWORD_SALT"),
         ({**SAFE, "DEBUG": True}, "DEBUG"),
+        ({**SAFE, "SECURITY_TOTP_SECRETS": {"1": "a-real-one", "2": "dev-totp-secret-change-me"}}, "TOTP_SECRETS"),
+        ({**SAFE, "RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
     ],
 )
 def test_production_refuses_unsafe_settings(overrides: dict[str, object], complaint: str) -> None:

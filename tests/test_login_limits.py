@@ -172,3 +172,13 @@ def test_redis_shares_the_count_between_workers(build_app: BuildApp) -> None:
         if stale:
             client.delete(*stale)
         client.close()
+
+
+def test_with_the_limit_storage_down_logins_still_work_and_are_counted_in_memory(build_app: BuildApp) -> None:
+    """Redis unreachable (nothing listens on port 1): the login page neither fails nor stops limiting."""
+    unreachable = build_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    user = UserFactory(roles=["staff"])
+
+    assert login_status(unreachable, user.email) == 302
+    fail(unreachable, user.email, PER_ACCOUNT)
+    assert login_status(unreachable, user.email) == 429

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from admin_app.admin import moderation_text as text
 from admin_app.admin.base import SecuredModelView
 from admin_app.admin.moderation import UNDO_ENDPOINTS
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, AuditRow
+from admin_app.models import AuditEntry, AuditRow, User
 from admin_app.services.moderation import OPERATIONS
 
 SHOWN_ROWS = 200
@@ -44,6 +45,9 @@ class AuditAdmin(SecuredModelView):
         "undone_by": lambda _v, _c, entry, _n: f"#{entry.undone_by.id}" if entry.undone_by else "",
         "undo_of": lambda _v, _c, entry, _n: f"#{entry.undo_of_id}" if entry.undo_of_id else "",
         "note": formatters.excerpt("note", 80),
+        "row_count": lambda _v, _c, entry, _n: rows_changed(entry),
+        # Entries with a before-and-after table (below) need not show the same facts as JSON.
+        "details": lambda _v, _c, entry, _n: gettext("See below.") if change_rows(entry) else entry.details,
     }
 
     def render(self, template: str, **kwargs: Any) -> Any:
@@ -59,6 +63,49 @@ class AuditAdmin(SecuredModelView):
         undoable = operation is not None and operation.undoable and entry.undone_by is None
         return {
             "affected_rows": rows,
+            "change_rows": change_rows(entry),
             "undo_endpoint": UNDO_ENDPOINTS.get(entry.target) if undoable else None,
             "shown_rows": SHOWN_ROWS,
         }
+
+
+def change_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """An entry's before and after, one (what, before, after) line per user or field, for people to read: role
+    changes per user, (de)activations per user, form edits per field."""
+    details = entry.details if isinstance(entry.details, dict) else {}
+    if entry.action == "user.roles":
+        changes = details.get("changes", {})
+        names = user_labels(int(user_id) for user_id in changes)
+        return [(names[int(uid)], shown(before), shown(after)) for uid, (before, after) in changes.items()]
+    if entry.action in {"user.activate", "user.deactivate"}:
+        before, after = (active_label(flag) for flag in details.get("active", [None, None]))
+        names = user_labels(details.get("users", []))
+        return [(name, before, after) for name in names.values()]
+    changes = details.get("changes")
+    if isinstance(changes, dict):
+        return [(str(field), shown(before), shown(after)) for field, (before, after) in changes.items()]
+    return []
+
+
+def rows_changed(entry: AuditEntry) -> int:
+    """Moderation records each row it changed; account operations list their users in the details."""
+    details = entry.details if isinstance(entry.details, dict) else {}
+    return int(entry.row_count) or len(
+        details.get("changes", {}) if entry.action == "user.roles" else details.get("users", [])
+    )
+
+
+def user_labels(ids: Any) -> dict[int, str]:
+    wanted = list(ids)[:SHOWN_ROWS]
+    found = {user.id: f"{user} (#{user.id})" for user in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+    return {user_id: found.get(user_id, f"#{user_id}") for user_id in wanted}
+
+
+def active_label(flag: object) -> str:
+    return gettext("active") if flag else gettext("deactivated")
+
+
+def shown(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "—"
+    return "—" if value is None or value == "" else str(value)

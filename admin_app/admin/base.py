@@ -88,6 +88,7 @@ class SecuredModelView(ModelView):
 
     can_view_details = True
     column_type_formatters = {**DEFAULT_FORMATTERS, datetime: formatters.timestamp}
+    column_type_formatters_detail = column_type_formatters
     can_set_page_size = True
     named_filter_urls = True
     page_size = 20

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from flask_security.models import fsqla_v3 as fsqla
-from sqlalchemy import DateTime, Index, String, Table, Text
+from sqlalchemy import DateTime, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from admin_app import two_factor
 from admin_app.database import utcnow
 from admin_app.extensions import db
 
@@ -39,6 +40,8 @@ class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined]
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last TOTP code accepted: a code is good once (admin_app/two_factor.py).
+    tf_totp_last_counter: Mapped[int | None] = mapped_column(Integer)
 
     posts: Mapped[list[Post]] = relationship(
         back_populates="author", lazy="select", passive_deletes=True, foreign_keys="Post.author_id"
@@ -49,6 +52,15 @@ class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined]
         passive_deletes=True,
         foreign_keys="Comment.author_id",
     )
+
+    def check_tf_required(
+        self, tf_setup_methods: list[tuple[str, str]], tf_fresh: bool
+    ) -> tuple[bool, list[tuple[str, str]]]:
+        required, methods = super().check_tf_required(tf_setup_methods, tf_fresh)
+        return required or two_factor.requires_two_factor(self), methods
+
+    def check_tf_required_setup(self) -> bool:
+        return bool(super().check_tf_required_setup()) or two_factor.requires_two_factor(self)
 
     def __str__(self) -> str:
         # Never the e-mail: this label appears in lists shown to people without personal-data-read.

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Role, User
 from admin_app.services.user import current_roles
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, UserFactory
+from tests.conftest import csrf_token, sign_in
+from tests.factories import UserFactory
 
 
 def roles_of(*users: User) -> list[list[str]]:
@@ -76,7 +76,7 @@ def test_mass_assignment_a_form_field_one_may_not_set_changes_nothing(
     db.session.add(Role(name="support", permissions=["user-read", "user-manage", "personal-data-read"]))
     db.session.commit()
     support = UserFactory(roles=["support"])
-    client.post("/login", data={"email": support.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    sign_in(client, support)
     member = UserFactory(roles=["user"])
     admin_role = db.session.scalars(sa.select(Role).where(Role.name == "admin")).one()
 
@@ -105,14 +105,10 @@ def test_a_moderator_cannot_post_a_role_change(client: FlaskClient, login_as: An
 def test_deactivated_accounts_lose_their_session_on_the_next_request(app: Flask, login_as: Any) -> None:
     staff_client, admin_client = app.test_client(), app.test_client()
     staff = UserFactory(roles=["staff"])
-    staff_client.post(
-        "/login", data={"email": staff.email, "password": PASSWORD, "csrf_token": csrf_token(staff_client)}
-    )
+    sign_in(staff_client, staff)
     assert staff_client.get("/admin/").status_code == 200
     admin = UserFactory(roles=["admin"])
-    admin_client.post(
-        "/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(admin_client)}
-    )
+    sign_in(admin_client, admin)
 
     confirm(admin_client, {"operation": "user.deactivate", "rowid": [staff.id, admin.id], "reason": "abuse"})
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from admin_app.services.seed import DEMO_ACCOUNTS
+from tests.e2e.conftest import log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -20,18 +21,11 @@ ADMIN = next(account for account in DEMO_ACCOUNTS if account.role == "admin")
 pytestmark = pytest.mark.e2e
 
 
-def log_in(page: Page, account: object = MODERATOR) -> None:
-    page.goto("/login")
-    page.get_by_label("Email Address").fill(account.email)  # type: ignore[attr-defined]
-    page.get_by_label("Password").fill(account.password)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Login").click()
-
-
 def test_moderator_disables_a_spam_wave_across_pages_and_undoes_it(page: Page) -> None:
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    log_in(page)
+    log_in(page, MODERATOR.email, MODERATOR.password)
     # The demo data's spam waves all contain "Cheap watches" or similar; search for one of them.
     page.goto("/admin/comment/?search=watches&flt0_disabled_equals=0")
     count_text = page.locator(".nav-tabs .nav-link.active").inner_text()
@@ -64,7 +58,7 @@ def test_moderator_disables_a_spam_wave_across_pages_and_undoes_it(page: Page) -
 
     # An administrator finds both in the audit trail: the operation, with its reason and count, and its undo.
     page.get_by_role("button", name="Log out").click()
-    log_in(page, ADMIN)
+    log_in(page, ADMIN.email, ADMIN.password)
     page.get_by_role("navigation").get_by_role("link", name="Audit trail").click()
     rows = page.locator("table.model-list tbody tr")
     expect(rows.filter(has_text="Disable comments").filter(has_text=MODERATOR.email)).to_contain_text(str(total))

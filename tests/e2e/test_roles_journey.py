@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from admin_app.services.seed import DEMO_ACCOUNTS
+from tests.e2e.conftest import log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -18,13 +19,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 ADMIN = next(account for account in DEMO_ACCOUNTS if account.role == "admin")
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email Address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Login").click()
 
 
 def act_on_selected(page: Page, action: str) -> None:
@@ -61,6 +55,16 @@ def test_admin_promotes_three_users_and_cannot_demote_themselves(page: Page, liv
     page.locator("#moderation-confirm").click()
     expect(page.locator(".alert-danger")).to_contain_text("You cannot remove your own permission to assign roles.")
     page.screenshot(path=ARTIFACTS / "roles-refused.png", full_page=True)
+
+    # The audit trail's newest entry is the promotion (the refusal changed nothing): three users, before and after.
+    page.goto("/admin/audit/")
+    page.locator("table.model-list tbody tr").first.locator("a[title='View Record']").click()
+    changes = page.locator("#audit-changes tbody tr")
+    expect(changes).to_have_count(3)
+    for i in range(3):
+        expect(changes.nth(i).locator("td").nth(1)).to_have_text("user")
+        expect(changes.nth(i).locator("td").nth(2)).to_have_text("moderator, user")
+    page.screenshot(path=ARTIFACTS / "roles-audit-entry.png", full_page=True)
 
     # One of the new moderators logs in and finds the moderation views.
     page.get_by_role("button", name="Log out").click()
