@@ -7,7 +7,7 @@ MANAGE := $(VENV)/bin/python manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint typecheck e2e bench db-upgrade db-check seed clean
+.PHONY: install run test lint typecheck e2e bench db-upgrade db-check seed clean i18n-extract i18n-update i18n-compile
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -19,12 +19,12 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced
 
-run: install  ## migrate, seed the demo data when the database is empty, serve on http://127.0.0.1:5000
+run: install i18n-compile  ## migrate, seed the demo data when the database is empty, serve on http://127.0.0.1:5000
 	$(MANAGE) db upgrade
 	$(MANAGE) seed --demo --if-empty
 	$(MANAGE) run --host 127.0.0.1 --port 5000
 
-test: install  ## the whole suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus the browser
+test: install i18n-compile  ## the whole suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus the browser
 	$(VENV)/bin/pytest
 
 lint: install
@@ -35,13 +35,32 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy admin_app
 
-e2e: install  ## only the browser tests (needs Debian's chromium)
+e2e: install i18n-compile  ## only the browser tests (needs Debian's chromium)
 	$(VENV)/bin/pytest tests/e2e
 
 # moderation.py --reuse: the 1M schema list_pages.py has just built, when it matches the migrations (else a new one)
 bench: install  ## list pages at 10k and 1M comments; bulk moderation at 1M against baselines (BENCH_DATABASE_URL)
 	$(VENV)/bin/python bench/list_pages.py
 	$(VENV)/bin/python bench/moderation.py --reuse
+
+# Translations: our strings in the messages domain; admin.po and flask_security.po hold only what Flask-Admin's
+# and Flask-Security-Too's own catalogues leave untranslated. .po files are committed, .mo files built here.
+PYBABEL := $(VENV)/bin/pybabel
+LOCALES := es fr de pt_BR ja ar
+
+i18n-extract: install  ## translations/messages.pot from the code and templates
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --add-comments=Translators: \
+		--no-wrap --sort-by-file --project=back-office -o translations/messages.pot .
+
+i18n-update: i18n-extract  ## merge the template into every language's messages.po
+	$(PYBABEL) -q update --no-wrap --ignore-obsolete -i translations/messages.pot -d translations -D messages
+
+i18n-compile: install  ## .mo files for every domain that has catalogues
+	@for domain in messages admin flask_security; do \
+		if ls translations/*/LC_MESSAGES/$$domain.po >/dev/null 2>&1; then \
+			$(PYBABEL) -q compile -d translations -D $$domain || exit 1; \
+		fi; \
+	done
 
 db-upgrade: install
 	$(MANAGE) db upgrade

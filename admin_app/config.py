@@ -33,6 +33,8 @@ def load(app: Flask, profile: str | None, overrides: dict[str, Any] | None) -> N
     app.config.from_prefixed_env()
     app.config.update(overrides or {})
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    # Flask-Security-Too's catalogues, then ours (admin_app/i18n.py): ours fill the strings theirs leave out.
+    app.config["SECURITY_I18N_DIRNAME"] = ["builtin", str(TRANSLATIONS_DIR)]
     _resolve_sqlite_path(app)
     if profile == "production":
         check_production(app.config)

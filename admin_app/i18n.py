@@ -1,28 +1,141 @@
-"""Flask-Babel: the request's locale and time zone."""
+"""Flask-Babel: the request's locale and time zone, the language menu, and remembering a choice.
+
+The locale is the user's saved preference, then a ``?lang=`` choice remembered in the session, then the browser's
+Accept-Language, then BABEL_DEFAULT_LOCALE. LANGUAGES holds full locales (``es_ES``, not ``es``) because some
+packages ship region-named catalogues (Flask-Security-Too's ``es_ES``): gettext falls back from ``es_ES`` to ``es``,
+never the other way round.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
-from flask_security import current_user
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
-from admin_app.extensions import babel
+import flask_babel
+import pytz
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_security import current_user, user_authenticated
+from werkzeug.datastructures import MultiDict
+
+from admin_app.extensions import babel, db
+
+SESSION_KEY = "lang"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # in its own language
+    url: str
+    current: bool
+
+
+def match_language(tag: str | None) -> str | None:
+    """``es``, ``es-MX``, ``pt-br`` or ``ja_JP`` -> the supported locale it asks for, or None."""
+    if not tag:
+        return None
+    wanted = tag.replace("-", "_").lower()
+    supported: list[str] = current_app.config["LANGUAGES"]
+    for code in supported:
+        if code.lower() == wanted:
+            return code
+    primary = wanted.partition("_")[0]
+    return next((code for code in supported if code.lower().partition("_")[0] == primary), None)
 
 
 def select_locale() -> str | None:
     if not has_request_context():
         return None
-    if current_user and current_user.is_authenticated and current_user.locale:
-        return str(current_user.locale)
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    if current_user and current_user.is_authenticated and match_language(current_user.locale):
+        return match_language(current_user.locale)
+    chosen = match_language(session.get(SESSION_KEY))
+    if chosen:
+        return chosen
+    for tag, _quality in request.accept_languages:
+        if match_language(tag):
+            return match_language(tag)
+    return None
 
 
 def select_timezone() -> str | None:
     if not has_request_context():
         return None
-    if current_user and current_user.is_authenticated and current_user.timezone:
+    if current_user and current_user.is_authenticated and current_user.timezone in pytz.all_timezones_set:
         return str(current_user.timezone)
-    return None
+    return None  # BABEL_DEFAULT_TIMEZONE
+
+
+def language_name(code: str) -> str:
+    """A language as its speakers write it: "Español", "日本語", "Português (Brasil)"."""
+    locale = Locale.parse(code)
+    name = (locale.get_display_name(code) if code == "pt_BR" else locale.get_language_name(code)) or code
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in pytz.common_timezones]
+
+
+def remember_choice() -> None:
+    """``?lang=xx`` on any page: kept in the session, and saved to the profile of a signed-in user."""
+    chosen = match_language(request.args.get("lang"))
+    if not chosen:
+        return
+    session[SESSION_KEY] = chosen
+    if current_user.is_authenticated and current_user.locale != chosen:
+        current_user.locale = chosen
+        db.session.commit()
+    refresh()
+
+
+def refresh() -> None:
+    """Forget this request's locale and time zone, after the user changed theirs."""
+    flask_babel.refresh()
+
+
+def adopt_session_choice(sender: Flask, user: Any, **_extra: Any) -> None:
+    """A language picked on the login page becomes the profile's, unless the user already chose one."""
+    chosen = match_language(session.get(SESSION_KEY))
+    if chosen and not user.locale:
+        user.locale = chosen  # committed with the login's own tracking fields
+
+
+def language_menu() -> list[Language]:
+    # A page answered to a POST (a confirmation, a failed login) cannot be fetched again: switch from the page
+    # that led to it.
+    if request.method == "GET":
+        path, args = request.path, request.args.copy()
+    else:
+        path, args = (request.path if request.endpoint == "security.login" else "/admin/"), MultiDict()
+    current = str(get_locale())
+    menu = []
+    for code in current_app.config["LANGUAGES"]:
+        args["lang"] = code
+        url = f"{path}?{urlencode(list(args.items(multi=True)))}"
+        menu.append(Language(code, language_name(code), url, code == current))
+    return menu
+
+
+def page_context() -> dict[str, Any]:
+    locale = get_locale()
+    if locale is None:
+        return {}
+    return {
+        "page_language": str(locale).replace("_", "-"),
+        "page_direction": locale.text_direction,
+        "language_menu": language_menu,
+    }
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.before_request(remember_choice)
+    app.context_processor(page_context)
+    user_authenticated.connect(adopt_session_choice, sender=app)

@@ -11,9 +11,11 @@ from admin_app.admin.audit import AuditAdmin
 from admin_app.admin.base import SecuredIndexView
 from admin_app.admin.comment import CommentAdmin
 from admin_app.admin.post import PostAdmin
+from admin_app.admin.preferences import PreferencesView
 from admin_app.admin.queue import QueueView
 from admin_app.admin.role import RoleAdmin
 from admin_app.admin.user import MemberAdmin, UserAdmin
+from admin_app.config import TRANSLATIONS_DIR
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Comment, Post, Role, User
 
@@ -24,6 +26,8 @@ def init_app(app: Flask) -> Admin:
         name=_l("Back office"),
         index_view=SecuredIndexView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
+        # Our admin-domain additions, for strings Flask-Admin's own catalogues leave out (theirs win on overlap).
+        translations_path=str(TRANSLATIONS_DIR),
     )
     admin.add_view(CommentAdmin(Comment, db, name=_l("Comments"), endpoint="comment"))
     admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))
@@ -32,4 +36,5 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(MemberAdmin(User, db, name=_l("Users"), endpoint="member"))
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), endpoint="role"))
     admin.add_view(AuditAdmin(AuditEntry, db, name=_l("Audit trail"), endpoint="audit"))
+    admin.add_view(PreferencesView(name=_l("Your preferences"), endpoint="preferences", url="/admin/preferences/"))
     return admin

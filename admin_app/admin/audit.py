@@ -35,7 +35,9 @@ class AuditAdmin(SecuredModelView):
         "details", "undo_of", "undone_by",
     )  # fmt: skip
     column_labels = {
+        # Translators: audit trail column headings. "Who" is the person who acted, "From address" their IP address.
         "id": _l("ID"), "created_at": _l("When"), "actor_email": _l("Who"), "remote_addr": _l("From address"),
+        # Translators: "Table" is the database table an operation changed; "Rows" how many of its rows changed.
         "action": _l("Action"), "target": _l("Table"), "reason": _l("Reason"), "note": _l("Note"),
         "row_count": _l("Rows"), "details": _l("Details"), "undo_of": _l("Undoes"), "undone_by": _l("Undone by"),
     }  # fmt: skip

@@ -87,7 +87,7 @@ class SecuredModelView(ModelView):
     permissions: ClassVar[dict[str, str | tuple[str, ...]]] = {}
 
     can_view_details = True
-    column_type_formatters = {**DEFAULT_FORMATTERS, datetime: formatters.timestamp}
+    column_type_formatters = {**DEFAULT_FORMATTERS, datetime: formatters.timestamp, bool: formatters.boolean}
     column_type_formatters_detail = column_type_formatters
     can_set_page_size = True
     named_filter_urls = True

@@ -34,7 +34,9 @@ class CommentAdmin(ModeratedView):
         "moderated_by", "moderated_at", "moderation_reason", "moderation_note",
     )  # fmt: skip
     column_labels = {
+        # Translators: "Post" is the noun: the blog post a comment belongs to.
         "id": _l("ID"), "author": _l("Author"), "author.username": _l("Author"), "post": _l("Post"),
+        # Translators: "Rendered" is the comment's text as shown on the site (HTML from its Markdown); "Posted" a date.
         "post_id": _l("Post ID"), "body": _l("Text"), "body_html": _l("Rendered"), "timestamp": _l("Posted"),
         "disabled": _l("Status"), "moderated_by": _l("Moderated by"), "moderated_at": _l("Moderated at"),
         "moderation_reason": _l("Reason"), "moderation_note": _l("Moderation note"),

@@ -25,6 +25,7 @@ class ApproximateCount(int):
 
     def __html__(self) -> str:
         text = gettext("about %(count)s", count=format_number(int(self)))
+        # Translators: tooltip of an approximate row count ("about 1,200,000").
         return str(Markup('<span title="%s">%s</span>') % (gettext("estimated"), escape(text)))
 
 

@@ -36,6 +36,7 @@ def action_label(code: str) -> str:
     if code in ACTIONS:
         return str(ACTIONS[code])
     table, _, verb = code.partition(".")
+    # Translators: shown after a table name in the audit trail, e.g. "posts: edit" (an edit made in a form).
     verbs = {"create": _l("create"), "edit": _l("edit"), "delete": _l("delete")}
     return f"{table}: {verbs.get(verb, verb)}"
 

@@ -46,7 +46,7 @@ class QueueRow:
 
 
 def queue_row(comment: Comment) -> QueueRow:
-    author = comment.author.username or comment.author.email or f"#{comment.author_id}"
+    author = str(comment.author)  # never the e-mail: moderators may lack personal-data-read
     return QueueRow(
         id=comment.id,
         author=author,

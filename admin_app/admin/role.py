@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
 from admin_app.admin.base import SecuredModelView
+from admin_app.models import Role
 
 
 class RoleAdmin(SecuredModelView):
@@ -16,5 +18,19 @@ class RoleAdmin(SecuredModelView):
     column_default_sort = "name"
     column_searchable_list = ("name", "description")
     column_labels = {"name": _l("Name"), "description": _l("Description"), "permissions": _l("Permissions")}
-    column_formatters = {"permissions": lambda _v, _c, role, _n: ", ".join(role.permissions or [])}
+    column_formatters = {
+        "permissions": lambda _v, _c, role, _n: ", ".join(role.permissions or []),
+        "description": lambda _v, _c, role, _n: description(role),
+    }
     form_columns = ("name", "description")
+
+
+def description(role: Role) -> str:
+    """A standard role's description in the reader's language, unless an admin rewrote it."""
+    standard = perm.ROLES.get(role.name)
+    if standard:
+        with force_locale("en"):
+            english = str(standard[0])
+        if role.description == english:
+            return str(standard[0])
+    return role.description or ""

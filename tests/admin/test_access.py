@@ -39,6 +39,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": NOBODY},
     "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": NOBODY},
     "queue": {"read": MODERATORS, "review": MODERATORS},
+    "preferences": {"read": READERS},  # one's own language and time zone
 }  # fmt: skip
 
 # Flask-Admin endpoint -> the capability it exercises; action_view's depends on the action posted (ACTIONS).

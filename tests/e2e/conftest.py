@@ -82,12 +82,13 @@ def log_in(page: Page, email: str, password: str) -> None:
     from playwright.sync_api import expect
 
     page.goto("/login")
-    page.get_by_label("Email Address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Login").click()
+    # By id, not label: the page may be in any language.
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("form[name=login_user_form] [type=submit]").click()
     page.wait_for_load_state()
     if "/tf-setup" in page.url:
-        page.get_by_label("Set up using an authenticator app").check()
+        page.locator("input[name=setup][value=authenticator]").check()
         page.locator("form[name=two_factor_setup_form] [type=submit]").click()
         expect(page.locator("#qrcode")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "two-factor-setup.png", full_page=True)
@@ -95,7 +96,7 @@ def log_in(page: Page, email: str, password: str) -> None:
         AUTHENTICATORS[email] = TOTP(key=key.replace(" ", "").replace("-", ""), format="base32")
     elif "/tf-validate" not in page.url:
         return
-    page.get_by_label("Authentication Code").fill(next_code(email))
+    page.locator("form[name=two_factor_verify_code_form] input[name=code]").fill(next_code(email))
     page.locator("form[name=two_factor_verify_code_form] [type=submit]").click()
     expect(page).to_have_url(re.compile(r"/admin/"))
 

@@ -1,0 +1,103 @@
+"""The locale and time zone of a request: saved preference, then ?lang= (kept in the session), then Accept-Language;
+the language menu; right to left for Arabic; the preferences page."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from admin_app.extensions import db
+from admin_app.models import User
+from tests.conftest import csrf_token, sign_in
+from tests.factories import CommentFactory, UserFactory
+
+
+def html_lang(page: str) -> str:
+    match = re.search(r'<html lang="([^"]+)" dir="(\w+)"', page)
+    assert match, "no lang and dir on <html>"
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def test_the_browser_language_is_used_when_nothing_was_chosen(client: FlaskClient) -> None:
+    assert html_lang(client.get("/login", headers={"Accept-Language": "es-MX,es;q=0.9"}).text) == "es-ES ltr"
+    assert html_lang(client.get("/login", headers={"Accept-Language": "pt-BR"}).text) == "pt-BR ltr"
+    assert html_lang(client.get("/login", headers={"Accept-Language": "ko, de;q=0.5"}).text) == "de-DE ltr"
+    assert html_lang(client.get("/login", headers={"Accept-Language": "ko"}).text) == "en ltr"
+
+
+def test_a_choice_on_the_login_page_is_remembered_and_beats_the_browser(client: FlaskClient) -> None:
+    page = client.get("/login?lang=ar").text
+    assert html_lang(page) == "ar rtl"
+    assert "vendor/rtl/bootstrap.rtl.min.css" in page
+    assert html_lang(client.get("/login", headers={"Accept-Language": "de"}).text) == "ar rtl"
+
+
+def test_the_login_page_offers_every_language_in_its_own_name(client: FlaskClient) -> None:
+    page = client.get("/login").text
+    for name in ["English", "Español", "Français", "Deutsch", "Português (Brasil)", "日本語", "العربية"]:
+        assert f">{name}</a>" in page, name
+
+
+def test_choosing_while_signed_in_saves_the_profile_and_survives_logging_out(app: Flask) -> None:
+    staff = UserFactory(roles=["staff"])
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, staff)
+    assert html_lang(first.get("/admin/?lang=de").text) == "de-DE ltr"
+    db.session.refresh(staff)
+    assert staff.locale == "de_DE"
+
+    sign_in(second, staff)  # another browser, nothing in its session, a browser asking for English
+    assert html_lang(second.get("/admin/", headers={"Accept-Language": "en"}).text) == "de-DE ltr"
+
+
+def test_a_language_picked_before_signing_in_becomes_the_profiles(client: FlaskClient) -> None:
+    staff = UserFactory(roles=["staff"])
+    client.get("/login?lang=ja")
+    sign_in(client, staff)
+    db.session.refresh(staff)
+    assert staff.locale == "ja_JP"
+
+
+def test_an_unknown_language_is_ignored(client: FlaskClient) -> None:
+    assert html_lang(client.get("/login?lang=xx").text) == "en ltr"
+
+
+def test_dates_are_shown_in_the_users_time_zone(client: FlaskClient) -> None:
+    CommentFactory(body="Zq", timestamp=datetime(2026, 1, 1, 12, 0))
+    staff = UserFactory(roles=["staff"], timezone="Asia/Tokyo", locale="en")
+    sign_in(client, staff)
+    assert re.search(r"Jan 1, 2026, 9:00:00\sPM", client.get("/admin/comment/").text)  # noon UTC is 21:00 in Tokyo
+
+
+def test_a_stored_time_zone_that_does_not_exist_falls_back_to_the_default(client: FlaskClient) -> None:
+    staff = UserFactory(roles=["staff"], timezone="Mars/Olympus_Mons")
+    sign_in(client, staff)
+    assert client.get("/admin/comment/").status_code == 200
+
+
+def test_the_preferences_page_saves_language_and_time_zone(client: FlaskClient) -> None:
+    staff = UserFactory(roles=["staff"])
+    sign_in(client, staff)
+    response = client.post(
+        "/admin/preferences/",
+        data={"locale": "fr_FR", "timezone": "Europe/Paris", "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    )
+    assert "Vos préférences sont enregistrées." in response.text
+    db.session.refresh(staff)
+    assert (staff.locale, staff.timezone) == ("fr_FR", "Europe/Paris")
+
+
+def test_the_preferences_page_refuses_what_is_not_offered_in_the_users_language(client: FlaskClient) -> None:
+    staff = UserFactory(roles=["staff"], locale="es_ES", timezone="UTC")
+    sign_in(client, staff)
+    response = client.post(
+        "/admin/preferences/",
+        data={"locale": "es_ES", "timezone": "Nowhere/Atlantis", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 400
+    assert "Opción inválida." in response.text  # WTForms' own message, in Spanish
+    assert db.session.get(User, staff.id).timezone == "UTC"  # type: ignore[union-attr]
