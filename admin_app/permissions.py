@@ -21,11 +21,12 @@ COMMENT_MANAGE = "comment-manage"
 COMMENT_MODERATE = "comment-moderate"
 AUDIT_READ = "audit-read"
 UNDO_ANY = "moderation-undo-any"  # undo another moderator's operation
+REPORT_EXPORT = "report-export"  # CSV exports of the lists one may read, and the reports' downloads
 
 ALL = (
     USER_READ, USER_MANAGE, ROLE_ASSIGN, PERSONAL_DATA, ROLE_READ, ROLE_MANAGE,
     POST_READ, POST_MANAGE, POST_MODERATE,
-    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY,
+    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY, REPORT_EXPORT,
 )  # fmt: skip
 
 # name -> (description, permissions). "user" is the default role: a site member with no back-office access.
@@ -35,7 +36,10 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
         _l("Moderators: read and moderate posts and comments, read users"),
         (USER_READ, POST_READ, POST_MODERATE, COMMENT_READ, COMMENT_MODERATE),
     ),
-    "staff": (_l("Staff: read-only everywhere"), (USER_READ, ROLE_READ, POST_READ, COMMENT_READ)),
+    "staff": (
+        _l("Staff: read-only everywhere, reports and exports"),
+        (USER_READ, ROLE_READ, POST_READ, COMMENT_READ, REPORT_EXPORT),
+    ),
     "user": (_l("Site members: no back-office access"), ()),
 }
 DEFAULT_ROLE = "user"

@@ -116,6 +116,8 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        # Buffered: a streamed body (stream_with_context) is read inside the request's own context, too.
+        kwargs.setdefault("buffered", True)
         return contextvars.copy_context().run(self._open_without_app_context, *args, **kwargs)
 
     def _open_without_app_context(self, *args: Any, **kwargs: Any) -> Any:

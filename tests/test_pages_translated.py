@@ -1,9 +1,10 @@
 """Every page in every shipped language, with no English application string left on it.
 
 "English string" means a message of one of the catalogues the pages draw on (ours, Flask-Admin's,
-Flask-Security-Too's, WTForms') whose translation differs from the English: found on a page, whole and bounded by
-non-word characters, in a text node or a visible attribute, it was not translated. The data is written in no language
-(usernames like ``u7``, bodies like ``Zq 123``), so it cannot pass for a message.
+Flask-Security-Too's, WTForms') whose translation differs from the English: found on a page in a text node or a
+visible attribute, whole (not inside a word, nor inside an identifier such as ``report-export``), it was not
+translated. The data is written in no language (usernames like ``u7``, bodies like ``Zq 123``), so it cannot pass
+for a message.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def english_patterns(code: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
     patterns = []
     for english in found:
         parts = [re.escape(part) for part in re.split(r"%\(\w+\)[sd]|%[sd]", english)]
-        patterns.append((english, re.compile(r"(?<!\w)" + r".+?".join(parts) + r"(?!\w)")))
+        patterns.append((english, re.compile(r"(?<![\w-])" + r".+?".join(parts) + r"(?![\w-])")))
     return tuple(patterns)
 
 

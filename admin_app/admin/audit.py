@@ -22,10 +22,13 @@ SHOWN_ROWS = 200
 
 class AuditAdmin(SecuredModelView):
     # Only "read" is granted to anyone: no create, edit or delete, whatever the role.
-    permissions = {"read": perm.AUDIT_READ}
+    permissions = {"read": perm.AUDIT_READ, "export": (perm.AUDIT_READ, perm.REPORT_EXPORT)}
     details_template = "admin/audit_details.html"
 
     column_list = ("created_at", "actor_email", "action", "target", "reason", "row_count", "remote_addr", "undone_by")
+    column_export_list = (
+        "id", "created_at", "actor_email", "remote_addr", "action", "target", "reason", "note", "undo_of_id",
+    )  # fmt: skip
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "actor_email", "action", "target")
     column_filters = ("actor_email", "action", "target", "created_at", "reason")
@@ -40,6 +43,7 @@ class AuditAdmin(SecuredModelView):
         # Translators: "Table" is the database table an operation changed; "Rows" how many of its rows changed.
         "action": _l("Action"), "target": _l("Table"), "reason": _l("Reason"), "note": _l("Note"),
         "row_count": _l("Rows"), "details": _l("Details"), "undo_of": _l("Undoes"), "undone_by": _l("Undone by"),
+        "undo_of_id": _l("Undoes"),
     }  # fmt: skip
     column_formatters = {
         "reason": lambda _v, _c, entry, _n: text.reason_label(entry.reason),
@@ -92,6 +96,8 @@ def change_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:
 def rows_changed(entry: AuditEntry) -> int:
     """Moderation records each row it changed; account operations list their users in the details."""
     details = entry.details if isinstance(entry.details, dict) else {}
+    if isinstance(details.get("rows"), int):  # an export: the rows that went out
+        return int(details["rows"])
     return int(entry.row_count) or len(
         details.get("changes", {}) if entry.action == "user.roles" else details.get("users", [])
     )

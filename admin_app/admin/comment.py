@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
+from admin_app.admin.export import username_of
 from admin_app.admin.moderation import ModeratedView
 from admin_app.models import Comment
 
@@ -15,10 +16,15 @@ from admin_app.models import Comment
 class CommentAdmin(ModeratedView):
     # Comments are deleted through the audited "delete" action, not Flask-Admin's per-row delete.
     permissions = {"read": perm.COMMENT_READ, "create": perm.COMMENT_MANAGE, "edit": perm.COMMENT_MANAGE,
-                   "moderate": perm.COMMENT_MODERATE}  # fmt: skip
+                   "moderate": perm.COMMENT_MODERATE, "export": (perm.COMMENT_READ, perm.REPORT_EXPORT)}  # fmt: skip
     moderation = {"disable": "comment.disable", "enable": "comment.enable", "delete": "comment.delete"}
 
     column_list = ("id", "author", "post", "body", "timestamp", "disabled")
+    column_export_list = (
+        "id", "author", "post_id", "body", "timestamp", "disabled", "moderation_reason", "moderated_at",
+    )  # fmt: skip
+    export_expressions = {"author": lambda: username_of(Comment.author_id)}
+    export_labels = {"disabled": _l("Disabled")}
     column_default_sort = ("timestamp", True)
     column_sortable_list = ("id", "timestamp", "disabled", ("author", "author.username"))
     column_searchable_list = ("body",)

@@ -17,7 +17,7 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_security import check_and_update_authn_fresh, current_user
+from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import Select, func, select
@@ -28,7 +28,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
-from admin_app.admin.base import SecuredModelView, deny, has_permission, parse_ids
+from admin_app.admin.base import SecuredModelView, deny, has_permission, parse_ids, require_fresh_login
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
 from admin_app.services.moderation import OPERATIONS, Operation, Outcome, UndoRefused, affected, moderate, undo
@@ -96,12 +96,7 @@ class ModeratedView(SecuredModelView):
     def ask_fresh_login(self, name: str) -> Response | None:
         if name not in self.risky_operations:
             return None
-        config = current_app.config
-        within = timedelta(minutes=config["FRESH_LOGIN_MINUTES"])
-        if check_and_update_authn_fresh(within, timedelta(minutes=config["FRESH_LOGIN_GRACE_MINUTES"])):
-            return None
-        flash(gettext("Please confirm your password to continue."), "info")
-        return redirect(url_for("security.verify", next=get_redirect_target() or self.get_url(".index_view")))
+        return require_fresh_login(get_redirect_target() or self.get_url(".index_view"))
 
     def moderation_form(self, name: str) -> ModerationForm:
         form = self.operation_form(name)(request.form if request.form.get("confirmed") else None)

@@ -37,7 +37,7 @@ def action_label(code: str) -> str:
         return str(ACTIONS[code])
     table, _, verb = code.partition(".")
     # Translators: shown after a table name in the audit trail, e.g. "posts: edit" (an edit made in a form).
-    verbs = {"create": _l("create"), "edit": _l("edit"), "delete": _l("delete")}
+    verbs = {"create": _l("create"), "edit": _l("edit"), "delete": _l("delete"), "export": _l("export")}
     return f"{table}: {verbs.get(verb, verb)}"
 
 

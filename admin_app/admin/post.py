@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
+from admin_app.admin.export import username_of
 from admin_app.admin.moderation import ModeratedView
 from admin_app.models import Post
 
@@ -15,10 +16,13 @@ from admin_app.models import Post
 class PostAdmin(ModeratedView):
     # Posts are deleted through the audited "delete" action, not Flask-Admin's per-row delete.
     permissions = {"read": perm.POST_READ, "create": perm.POST_MANAGE, "edit": perm.POST_MANAGE,
-                   "moderate": perm.POST_MODERATE}  # fmt: skip
+                   "moderate": perm.POST_MODERATE, "export": (perm.POST_READ, perm.REPORT_EXPORT)}  # fmt: skip
     moderation = {"hide": "post.hide", "unhide": "post.unhide", "delete": "post.delete"}
 
     column_list = ("id", "author", "body", "timestamp", "hidden")
+    column_export_list = ("id", "author", "body", "timestamp", "hidden", "moderation_reason", "moderated_at")
+    export_expressions = {"author": lambda: username_of(Post.author_id)}
+    export_labels = {"hidden": _l("Hidden")}
     column_default_sort = ("timestamp", True)
     column_sortable_list = ("id", "timestamp", "hidden", ("author", "author.username"))
     column_searchable_list = ("body",)

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, ValidationError
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
 from admin_app.admin.base import has_permission
+from admin_app.admin.export import role_names_of
 from admin_app.admin.moderation import ModeratedView, ModerationForm, current_actor
 from admin_app.extensions import db
 from admin_app.models import Comment, Role, User
@@ -36,6 +37,7 @@ class UserAdmin(ModeratedView):
         "delete": (perm.USER_MANAGE, perm.PERSONAL_DATA),
         "moderate": (perm.COMMENT_MODERATE, perm.PERSONAL_DATA),
         "assign": (perm.ROLE_ASSIGN, perm.PERSONAL_DATA),
+        "export": (perm.USER_READ, perm.PERSONAL_DATA, perm.REPORT_EXPORT),
     }
     moderation = {
         "disable_comments": "user.disable_comments",
@@ -53,6 +55,12 @@ class UserAdmin(ModeratedView):
     }
 
     column_list: tuple[str, ...] = ("id", "username", "email", "name", "roles", "active", "member_since", "last_seen")
+    column_export_list: tuple[str, ...] = (
+        "id", "username", "email", "name", "roles", "active", "member_since", "last_seen", "current_login_at",
+        "current_login_ip",
+    )  # fmt: skip
+    export_expressions = {"roles": lambda: role_names_of(User.id)}
+    export_needs_fresh_login = True  # e-mail and login addresses
     column_default_sort = ("id", True)
     column_sortable_list: tuple[str, ...] = ("id", "username", "email", "active", "member_since", "last_seen")
     column_searchable_list: tuple[str, ...] = ("username", "email", "name")
@@ -167,8 +175,11 @@ class MemberAdmin(UserAdmin):
     permissions = {
         "read": perm.USER_READ,
         "moderate": perm.COMMENT_MODERATE,
+        "export": (perm.USER_READ, perm.REPORT_EXPORT),
     }
     column_list = ("id", "username", "name", "roles", "active", "member_since", "last_seen")
+    column_export_list = column_list
+    export_needs_fresh_login = False
     column_sortable_list = ("id", "username", "active", "member_since", "last_seen")
     column_searchable_list = ("username", "name")
     column_filters = ("active", "member_since", "roles.name", "location")

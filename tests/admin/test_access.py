@@ -23,21 +23,22 @@ ROLES = [None, "user", "staff", "moderator", "admin"]
 READERS = {"staff", "moderator", "admin"}
 ADMINS = {"admin"}
 MODERATORS = {"moderator", "admin"}
+EXPORTERS = {"staff", "admin"}  # report-export
 NOBODY: set[str] = set()
 
 # view -> capability -> roles allowed. Comments and posts are deleted only by the audited moderation action.
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "admin": {"read": READERS},
     "comment": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": NOBODY, "moderate": MODERATORS,
-                "export": NOBODY},
+                "export": EXPORTERS},
     "post": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": NOBODY, "moderate": MODERATORS,
-             "export": NOBODY},
+             "export": EXPORTERS},
     "user": {"read": ADMINS, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "moderate": ADMINS,
-             "export": NOBODY},
+             "export": ADMINS},
     "member": {"read": READERS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "moderate": MODERATORS,
-               "export": NOBODY},
-    "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": NOBODY},
-    "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": NOBODY},
+               "export": EXPORTERS},
+    "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": EXPORTERS},
+    "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": ADMINS},
     "queue": {"read": MODERATORS, "review": MODERATORS},
     "preferences": {"read": READERS},  # one's own language and time zone
 }  # fmt: skip
