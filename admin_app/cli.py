@@ -33,6 +33,7 @@ def seed(demo: bool, if_empty: bool, users: int, posts: int, comments: int, rand
             role_service.sync_roles()
             seed_service.create_demo_accounts()
             seed_service.fill(DEMO_USERS, DEMO_POSTS, DEMO_COMMENTS, seed=random_seed or 1)
+            seed_service.moderation_history(seed=random_seed or 1)
             db.session.commit()
             click.echo("Demo data added.")
         click.echo("Demo logins:")

@@ -9,12 +9,14 @@ never the other way round.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 import flask_babel
 import pytz
 from babel import Locale
+from babel.dates import get_timezone_location
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_security import current_user, user_authenticated
@@ -80,7 +82,17 @@ def language_choices() -> list[tuple[str, str]]:
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in pytz.common_timezones]
+    return zone_labels(str(get_locale()))
+
+
+@lru_cache(maxsize=16)
+def zone_labels(locale: str) -> list[tuple[str, str]]:
+    """Every common time zone, named in the reader's language and by its identifier, in the order of the names."""
+    labelled = [
+        (zone, zone if zone == "UTC" else f"{get_timezone_location(zone, locale=locale)} \u00b7 {zone}")
+        for zone in pytz.common_timezones
+    ]
+    return sorted(labelled, key=lambda choice: (choice[0] != "UTC", choice[1].casefold()))
 
 
 def remember_choice() -> None:

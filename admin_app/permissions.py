@@ -21,12 +21,13 @@ COMMENT_MANAGE = "comment-manage"
 COMMENT_MODERATE = "comment-moderate"
 AUDIT_READ = "audit-read"
 UNDO_ANY = "moderation-undo-any"  # undo another moderator's operation
+REPORT_READ = "report-read"  # the reports (moderation activity, comment volume, new users, most-disabled authors)
 REPORT_EXPORT = "report-export"  # CSV exports of the lists one may read, and the reports' downloads
 
 ALL = (
     USER_READ, USER_MANAGE, ROLE_ASSIGN, PERSONAL_DATA, ROLE_READ, ROLE_MANAGE,
     POST_READ, POST_MANAGE, POST_MODERATE,
-    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY, REPORT_EXPORT,
+    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY, REPORT_READ, REPORT_EXPORT,
 )  # fmt: skip
 
 # name -> (description, permissions). "user" is the default role: a site member with no back-office access.
@@ -38,7 +39,7 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "staff": (
         _l("Staff: read-only everywhere, reports and exports"),
-        (USER_READ, ROLE_READ, POST_READ, COMMENT_READ, REPORT_EXPORT),
+        (USER_READ, ROLE_READ, POST_READ, COMMENT_READ, REPORT_READ, REPORT_EXPORT),
     ),
     "user": (_l("Site members: no back-office access"), ()),
 }

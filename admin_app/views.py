@@ -34,6 +34,10 @@ def error_page(error: Exception) -> tuple[str, int]:
         error = InternalServerError()
     code = error.code or 500
     title, message = _texts(code)
+    if code == 400 and error.description != type(error).description:
+        # abort(400, gettext("...")): what was wrong with the request, in our own words, already translated. (Other
+        # codes keep the generic text: Flask-Limiter's 429, for one, describes its limit in English.)
+        message = str(error.description)
     index_view = current_app.extensions["admin"][0].index_view
     return index_view.render("errors/error.html", title=title, message=message), code
 

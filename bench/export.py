@@ -93,7 +93,7 @@ def forget_exports(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        connection.exec_driver_sql("DELETE FROM audit_entries WHERE action LIKE '%.export'")
+        connection.execute(sa.text("DELETE FROM audit_entries WHERE action LIKE :pattern"), {"pattern": "%.export"})
     engine.dispose()
 
 

@@ -8,11 +8,12 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from admin_app.admin.audit import AuditAdmin
-from admin_app.admin.base import SecuredIndexView
 from admin_app.admin.comment import CommentAdmin
+from admin_app.admin.dashboard import DashboardView
 from admin_app.admin.post import PostAdmin
 from admin_app.admin.preferences import PreferencesView
 from admin_app.admin.queue import QueueView
+from admin_app.admin.reports import ReportsView
 from admin_app.admin.role import RoleAdmin
 from admin_app.admin.user import MemberAdmin, UserAdmin
 from admin_app.config import TRANSLATIONS_DIR
@@ -24,7 +25,7 @@ def init_app(app: Flask) -> Admin:
     admin = Admin(
         app,
         name=_l("Back office"),
-        index_view=SecuredIndexView(name=_l("Home"), url="/admin"),
+        index_view=DashboardView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
         # Our admin-domain additions, for strings Flask-Admin's own catalogues leave out (theirs win on overlap).
         translations_path=str(TRANSLATIONS_DIR),
@@ -36,5 +37,6 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(MemberAdmin(User, db, name=_l("Users"), endpoint="member"))
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), endpoint="role"))
     admin.add_view(AuditAdmin(AuditEntry, db, name=_l("Audit trail"), endpoint="audit"))
+    admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports", url="/admin/reports/"))
     admin.add_view(PreferencesView(name=_l("Your preferences"), endpoint="preferences", url="/admin/preferences/"))
     return admin

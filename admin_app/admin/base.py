@@ -134,6 +134,10 @@ class SecuredModelView(ModelView):
         # Flask-Admin's own export (every row loaded first) stays off; the list offers export.respond's instead.
         return False
 
+    def export_query(self, query: Any) -> Any:
+        """The list's query, with whatever joins the export's columns need (export_expressions)."""
+        return query
+
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Any:
         if self.export_needs_fresh_login and (refused := require_fresh_login(self.get_url(".index_view"))):

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from flask import Response, abort, request, stream_with_context
 from flask_security import current_user
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 from sqlalchemy.sql import ColumnElement
 
 from admin_app.database import utcnow
@@ -26,9 +26,13 @@ from admin_app.services.export import Column, CsvStream
 log = logging.getLogger(__name__)
 
 
-def username_of(user_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
-    """A user's label for exports (never the e-mail), by primary key."""
-    return select(User.username).where(User.id == user_id).scalar_subquery()
+# The author of the rows exported, joined under a name of its own (no clash with a join the list's own filters or
+# sort may have made); a LEFT JOIN on the key costs PostgreSQL far less than a subquery per row.
+AUTHOR = aliased(User, name="export_author")
+
+
+def with_author(query: Any, author_id: InstrumentedAttribute[Any]) -> Any:
+    return query.outerjoin(AUTHOR, AUTHOR.id == author_id)
 
 
 def role_names_of(user_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
@@ -59,7 +63,7 @@ def statement(view: Any) -> Select[Any]:
     _count, query = view.get_list(
         0, sort[0] if sort else None, args.sort_desc, args.search, args.filters, execute=False, page_size=0
     )
-    return query.statement
+    return view.export_query(query).statement
 
 
 def stream(view: Any, bom: bool = False) -> CsvStream:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
-from admin_app.admin.export import username_of
+from admin_app.admin.export import AUTHOR, with_author
 from admin_app.admin.moderation import ModeratedView
 from admin_app.models import Post
 
@@ -21,8 +23,12 @@ class PostAdmin(ModeratedView):
 
     column_list = ("id", "author", "body", "timestamp", "hidden")
     column_export_list = ("id", "author", "body", "timestamp", "hidden", "moderation_reason", "moderated_at")
-    export_expressions = {"author": lambda: username_of(Post.author_id)}
+    export_expressions = {"author": lambda: AUTHOR.username}
     export_labels = {"hidden": _l("Hidden")}
+
+    def export_query(self, query: Any) -> Any:
+        return with_author(query, Post.author_id)
+
     column_default_sort = ("timestamp", True)
     column_sortable_list = ("id", "timestamp", "hidden", ("author", "author.username"))
     column_searchable_list = ("body",)

@@ -4,6 +4,7 @@ from admin_app.models import markup  # noqa: F401  (registers the body_html list
 from admin_app.models.audit import AuditEntry, AuditRow
 from admin_app.models.comment import Comment
 from admin_app.models.post import Post
+from admin_app.models.stats import CommentDay
 from admin_app.models.user import Role, User, roles_users
 
-__all__ = ["AuditEntry", "AuditRow", "Comment", "Post", "Role", "User", "roles_users"]
+__all__ = ["AuditEntry", "AuditRow", "Comment", "CommentDay", "Post", "Role", "User", "roles_users"]

@@ -93,9 +93,11 @@ def moderate(
     note: str | None = None,
     *,
     details: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
-    """Apply ``operation`` to the rows among ``ids`` it would change; audit them; return how many changed."""
-    now = utcnow()
+    """Apply ``operation`` to the rows among ``ids`` it would change; audit them; return how many changed.
+    ``now`` is for data made up after the fact (the demo's history); an operation happens now."""
+    now = now or utcnow()
     entry = record(operation.name, operation.table, actor, reason=reason, note=note, details=details, now=now)
     model = operation.model
     state = state_columns(model)

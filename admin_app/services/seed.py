@@ -40,6 +40,26 @@ def is_empty() -> bool:
     return db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
+def moderation_history(days: int = 6, seed: int = 1) -> int:
+    """The demo moderator's past week, so that the reports and the audit trail have something to show: each
+    day a few spam comments disabled, through the moderation service (audited, like any other operation)."""
+    from admin_app.services.audit import Actor
+    from admin_app.services.moderation import OPERATIONS, moderate
+
+    moderator = db.session.scalars(select(User).where(User.email == DEMO_ACCOUNTS[1].email)).one()
+    actor = Actor(moderator.id, moderator.email, None)
+    rng = random.Random(seed)
+    spam = list(db.session.scalars(select(Comment.id).where(Comment.body.in_(SPAM), ~Comment.disabled)))
+    rng.shuffle(spam)
+    now, changed = utcnow(), 0
+    for day in range(days, 0, -1):
+        size = rng.randint(2, 6)
+        batch, spam = spam[:size], spam[size:]
+        when = now - timedelta(days=day, hours=rng.randint(0, 8))
+        changed += moderate(OPERATIONS["comment.disable"], batch, actor, "spam", now=when).changed
+    return changed
+
+
 def create_demo_accounts() -> list[DemoAccount]:
     """Create the demo admin, moderator and staff accounts that do not exist yet."""
     datastore = security.datastore

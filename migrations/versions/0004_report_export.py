@@ -1,4 +1,5 @@
-"""Reports and exports: the report-export permission, held by administrators and staff (a frozen copy).
+"""Reports and exports: the report-read and report-export permissions, held by administrators and staff (a
+frozen copy).
 
 Revision ID: 0004_report_export
 Revises: 0003_totp_replay
@@ -16,8 +17,8 @@ depends_on = None
 
 def upgrade():
     op.execute(
-        "UPDATE roles SET permissions = permissions || ',report-export' "
-        "WHERE name IN ('admin', 'staff') AND permissions NOT LIKE '%report-export%'"
+        "UPDATE roles SET permissions = permissions || ',report-read,report-export' "
+        "WHERE name IN ('admin', 'staff') AND permissions NOT LIKE '%report-%'"
     )
     op.execute(
         "UPDATE roles SET description = 'Staff: read-only everywhere, reports and exports' "
@@ -26,7 +27,10 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("UPDATE roles SET permissions = replace(permissions, ',report-export', '') WHERE name IN ('admin', 'staff')")
+    op.execute(
+        "UPDATE roles SET permissions = replace(permissions, ',report-read,report-export', '') "
+        "WHERE name IN ('admin', 'staff')"
+    )
     op.execute(
         "UPDATE roles SET description = 'Staff: read-only everywhere' "
         "WHERE name = 'staff' AND description = 'Staff: read-only everywhere, reports and exports'"

@@ -41,6 +41,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": ADMINS},
     "queue": {"read": MODERATORS, "review": MODERATORS},
     "preferences": {"read": READERS},  # one's own language and time zone
+    "reports": {"read": {"staff", "admin"}, "export": EXPORTERS},
 }  # fmt: skip
 
 # Flask-Admin endpoint -> the capability it exercises; action_view's depends on the action posted (ACTIONS).
@@ -49,6 +50,7 @@ CAPABILITY = {
     "create_view": "create", "edit_view": "edit", "ajax_update": "edit", "delete_view": "delete",
     "export": "export", "moderate_view": "moderate", "undo_view": "moderate",
     "approve_view": "review", "disable_view": "review", "skip_view": "review", "release_view": "review",
+    "report_view": "read", "download_view": "export",
 }  # fmt: skip
 
 # view -> (action posted to action_view, the capability it needs, the operation moderate_view runs)
@@ -105,7 +107,7 @@ def record_id(view: str, comment: Any, entry_id: int) -> int:
 
 
 def make_request(client: FlaskClient, rule: str, method: str, view: str, name: str, pk: int) -> Any:
-    url = rule.replace("<export_type>", "csv")
+    url = rule.replace("<export_type>", "csv").replace("<report>", "comment-volume")
     query: dict[str, Any] = {"id": pk} if name in {"details_view", "edit_view"} else {}
     if name == "ajax_lookup":
         query = {"name": "author", "query": "a"}

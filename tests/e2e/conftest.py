@@ -138,6 +138,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         role.sync_roles()
         seed.create_demo_accounts()
         seed.fill(DEMO_USERS, DEMO_POSTS, DEMO_COMMENTS, seed=1)
+        seed.moderation_history(seed=1)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)

@@ -1,11 +1,12 @@
-"""Staff filter the comment list to its disabled comments through the filter menu, export exactly that as CSV, and
-the downloaded file holds those rows: the same count as the database, every one disabled."""
+"""Staff glance at the dashboard, filter the comment list to its disabled comments through the filter menu, export
+exactly that as CSV (the downloaded file holds those rows: the same count as the database, every one disabled),
+and download the week's moderation report."""
 
 from __future__ import annotations
 
 import csv
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,10 @@ def test_staff_export_the_filtered_list(page: Page, live_server: str) -> None:
 
     ARTIFACTS.mkdir(exist_ok=True)
     log_in(page, STAFF.email, STAFF.password)
+    expect(page.locator("#dashboard")).to_be_visible()
+    expect(page.locator(".dashboard-tile")).to_have_count(6)
+    expect(page.locator("#dashboard-chart svg rect")).to_have_count(14)
+    page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
     page.goto("/admin/comment/")
     page.wait_for_load_state("load")
 
@@ -62,3 +67,25 @@ def test_staff_export_the_filtered_list(page: Page, live_server: str) -> None:
     assert rows[0] == ["ID", "Author", "Post ID", "Text", "Posted", "Disabled", "Reason", "Moderated at"]
     assert {row[0] for row in rows[1:]} == expected and len(rows) - 1 == len(expected)
     assert {row[5] for row in rows[1:]} == {"true"}
+
+
+def test_staff_download_the_weeks_moderation_report(page: Page) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, STAFF.email, STAFF.password)
+    page.get_by_role("navigation").get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Moderation activity").click()
+    today = datetime.now(UTC).date()
+    page.locator("#from").fill((today - timedelta(days=6)).isoformat())
+    page.locator("#to").fill(today.isoformat())
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(rf"from={today - timedelta(days=6)}&to={today}"))
+    page.screenshot(path=ARTIFACTS / "report-moderation-activity.png", full_page=True)
+    with page.expect_download() as download_info:
+        page.locator("#report-csv").click()
+    download = download_info.value
+    assert download.suggested_filename == f"moderation-activity-{today - timedelta(days=6)}-{today}.csv"
+    with open(download.path(), encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["Day", "Moderator", "Reason", "Operations", "Rows"]
+    assert all(today - timedelta(days=6) <= date.fromisoformat(row[0]) <= today for row in rows[1:])

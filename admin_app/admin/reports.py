@@ -1,0 +1,194 @@
+"""ReportsView: the reports (report-read), each a chart, a table and a CSV download (report-export) of the same
+numbers over a date range."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, abort, request
+from flask_admin import BaseView, expose
+from flask_babel import format_date, format_number, gettext
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+
+from admin_app import permissions as perm
+from admin_app.admin import charts
+from admin_app.admin.base import deny, has_permission
+from admin_app.admin.moderation_text import reason_label
+from admin_app.database import utcnow
+from admin_app.extensions import db
+from admin_app.services import audit, reports
+from admin_app.services.export import table_csv
+from admin_app.services.reports import Period
+
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Report:
+    title: Any  # lazy: translated when shown
+    description: Any
+    headers: Callable[[], list[str]]
+    rows: Callable[[Period], Sequence[tuple[Any, ...]]]
+    chart: Callable[[Sequence[tuple[Any, ...]]], charts.Chart]
+    reason_column: int | None = None  # a column of reason codes, shown by their labels
+
+
+def volume_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
+    labels = [charts.day_label(row[0]) for row in rows]
+    series = [
+        charts.Series(gettext("Posted"), [row[1] for row in rows]),
+        charts.Series(gettext("Disabled"), [row[2] for row in rows]),
+        charts.Series(gettext("Waiting for review"), [row[3] for row in rows]),
+    ]
+    return charts.bars(gettext("Comments per day"), labels, series)
+
+
+def users_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
+    labels = [charts.day_label(row[0]) for row in rows]
+    return charts.bars(
+        gettext("New users per week"), labels, [charts.Series(gettext("New users"), [r[1] for r in rows])]
+    )
+
+
+def activity_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
+    """Rows changed per day, stacked by reason."""
+    days = sorted({row[0] for row in rows})
+    reasons = sorted({row[2] for row in rows})
+    changed = {(row[0], row[2]): 0 for row in rows}
+    for row in rows:
+        changed[(row[0], row[2])] += row[4]
+    series = [
+        charts.Series(reason_label(r) or gettext("No reason"), [changed.get((d, r), 0) for d in days]) for r in reasons
+    ]
+    title = gettext("Rows moderated per day, by reason")
+    return charts.bars(title, [charts.day_label(d) for d in days], series, stacked=True)
+
+
+def authors_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
+    series = [charts.Series(gettext("Disabled comments"), [row[1] for row in rows])]
+    return charts.bars(gettext("Most-disabled authors"), [row[0] for row in rows], series)
+
+
+REPORTS = {
+    "moderation-activity": Report(
+        _l("Moderation activity"),
+        _l("Operations and rows changed per moderator and day, by reason (moderation actions and queue decisions)."),
+        lambda: [gettext("Day"), gettext("Moderator"), gettext("Reason"), gettext("Operations"), gettext("Rows")],
+        reports.moderation_activity,
+        activity_chart,
+        reason_column=2,
+    ),
+    "comment-volume": Report(
+        _l("Comment volume"),
+        _l("Comments posted per day, how many of them are disabled, and how many still wait for review."),
+        lambda: [gettext("Day"), gettext("Posted"), gettext("Disabled"), gettext("Waiting for review")],
+        reports.comment_volume,
+        volume_chart,
+    ),
+    "new-users": Report(
+        _l("New users"),
+        _l("Accounts created per week (weeks start on Monday)."),
+        lambda: [gettext("Week of"), gettext("New users")],
+        reports.new_users,
+        users_chart,
+    ),
+    "most-disabled-authors": Report(
+        _l("Most-disabled authors"),
+        _l("The authors with the most disabled comments among those posted in the period."),
+        lambda: [gettext("Author"), gettext("Disabled comments"), gettext("All their comments")],
+        reports.most_disabled_authors,
+        authors_chart,
+    ),
+}
+
+
+def parse_day(name: str, default: date) -> date:
+    value = request.args.get(name)
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400, gettext("%(value)s is not a date (YYYY-MM-DD).", value=value))
+
+
+def requested_period() -> Period:
+    """?from=...&to=... (days, both included); the last DEFAULT_DAYS days without them."""
+    today = utcnow().date()
+    last = parse_day("to", today)
+    first = parse_day("from", last - timedelta(days=DEFAULT_DAYS - 1))
+    if first > last:
+        abort(400, gettext("The period starts after it ends."))
+    if last - first > reports.LONGEST_PERIOD:
+        abort(400, gettext("The period is too long: two years at most."))
+    return Period(first, last)
+
+
+class ReportsView(BaseView):
+    def is_accessible(self) -> bool:
+        return has_permission(perm.REPORT_READ)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        return deny()
+
+    def find(self, report: str) -> Report:
+        found = REPORTS.get(report)
+        if found is None:
+            abort(404)
+        return found
+
+    @expose("/")
+    def index(self) -> Any:
+        return self.render("admin/reports_index.html", reports=REPORTS)
+
+    # The URL's part is "report": "name" would clash with the view name Flask-Admin passes to _handle_view.
+    @expose("/<report>/")
+    def report_view(self, report: str) -> Any:
+        name, report_, period = report, self.find(report), requested_period()
+        rows = report_.rows(period)
+        return self.render(
+            "admin/report.html",
+            name=name,
+            report=report_,
+            period=period,
+            rows=[shown(row, report_.reason_column) for row in rows],
+            chart=report_.chart(rows),
+            can_download=has_permission(perm.REPORT_EXPORT),
+        )
+
+    @expose("/<report>/csv/")
+    def download_view(self, report: str) -> Any:
+        if not has_permission(perm.REPORT_EXPORT):
+            return deny()
+        name, report_, period = report, self.find(report), requested_period()
+        rows = report_.rows(period)
+        body = table_csv(report_.headers(), rows, bom=request.args.get("bom") == "1")
+        actor = audit.Actor(current_user.id, current_user.email, request.remote_addr)
+        details = {"report": name, "from": period.first.isoformat(), "to": period.last.isoformat(), "rows": len(rows)}
+        audit.record("report.export", "reports", actor, details=details)
+        db.session.commit()
+        filename = f"{name}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        return Response(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
+
+
+def shown(row: tuple[Any, ...], reason_column: int | None) -> list[Any]:
+    """A row as the page shows it: dates and numbers in the reader's language, reasons by their labels."""
+    cells: list[Any] = []
+    for i, value in enumerate(row):
+        if i == reason_column:
+            cells.append(reason_label(value) or gettext("No reason"))
+        elif isinstance(value, date):
+            cells.append(format_date(value))
+        elif isinstance(value, int):
+            cells.append(format_number(value))
+        else:
+            cells.append(value)
+    return cells
