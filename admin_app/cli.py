@@ -39,6 +39,7 @@ def seed(demo: bool, if_empty: bool, users: int, posts: int, comments: int, rand
         click.echo("Demo logins:")
         for account in seed_service.DEMO_ACCOUNTS:
             click.echo(f"  {account.role:<10} {account.email:<24} {account.password}")
+        click.echo("The admin assigns roles, so also signs in with a code: set up an authenticator app at first.")
     total = users + posts + comments
     if not total:
         return

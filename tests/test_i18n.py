@@ -101,3 +101,14 @@ def test_the_preferences_page_refuses_what_is_not_offered_in_the_users_language(
     assert response.status_code == 400
     assert "Opción inválida." in response.text  # WTForms' own message, in Spanish
     assert db.session.get(User, staff.id).timezone == "UTC"  # type: ignore[union-attr]
+
+
+def test_filters_keep_their_english_names_in_every_language(client: FlaskClient) -> None:
+    CommentFactory(disabled=True)
+    CommentFactory(disabled=False)
+    sign_in(client, UserFactory(roles=["moderator"], locale="ar"))
+
+    page = client.get("/admin/comment/?flt0_disabled_equals=1").text
+
+    assert re.search(r'name="url" type="hidden" value="/admin/comment/\?[^"]*flt0_disabled_equals=1"', page)
+    assert "(1)" in re.sub(r"<[^>]+>", "", page.split('class="nav-link active"', 1)[1])[:40]

@@ -13,7 +13,7 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_security import check_and_update_authn_fresh, current_user
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
@@ -133,6 +133,13 @@ class SecuredModelView(ModelView):
     def can_export(self) -> bool:
         # Flask-Admin's own export (every row loaded first) stays off; the list offers export.respond's instead.
         return False
+
+    def get_filter_arg(self, index: int, flt: Any) -> str:
+        """Filter names in URLs stay English whatever the reader's language. Flask-Admin builds them from the
+        column's label as translated now, but parses requests with the names it built at start-up (English): in
+        Spanish a filter's own links lost it, and Arabic labels slug to nothing (flt0__equals)."""
+        with force_locale("en"):
+            return str(super().get_filter_arg(index, flt))
 
     def export_query(self, query: Any) -> Any:
         """The list's query, with whatever joins the export's columns need (export_expressions)."""
