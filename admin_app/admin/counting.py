@@ -20,6 +20,13 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Query, Session, scoped_session
 
 
+class Count(int):
+    """An exact count, written the reader's way wherever a template shows it ("List (12.345)" in German)."""
+
+    def __html__(self) -> str:
+        return str(escape(format_number(int(self))))
+
+
 class ApproximateCount(int):
     """An int for paging arithmetic that tells the reader it is an estimate."""
 
@@ -39,9 +46,9 @@ class CappedCountQuery(Query[Any]):
             return ApproximateCount(estimate)
         capped = session.execute(select(func.count()).select_from(rows.limit(limit + 1).subquery())).scalar_one()
         if capped <= limit:
-            return capped
+            return Count(capped)
         if estimate is None:
-            return super().scalar()
+            return Count(super().scalar())
         return ApproximateCount(max(limit + 1, estimate))
 
 

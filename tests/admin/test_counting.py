@@ -62,3 +62,15 @@ def test_an_approximate_count_is_still_an_int_for_paging(app: Flask) -> None:
         count = ApproximateCount(12345)
         assert count // 20 == 617
         assert "about 12,345" in count.__html__()
+
+
+def test_counts_are_written_the_readers_way(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import sign_in
+    from tests.factories import UserFactory
+
+    monkeypatch.setitem(app.config, "ADMIN_EXACT_COUNT_LIMIT", 5000)  # counted exactly on both databases
+    seed.fill(users=5, posts=5, comments=1234, seed=3)
+    db.session.commit()
+    sign_in(client, UserFactory(roles=["moderator"], locale="de_DE"))
+    page = client.get("/admin/comment/").get_data(as_text=True)
+    assert "Liste (1.234)" in page

@@ -61,6 +61,10 @@ def test_moderator_works_in_arabic_then_japanese_then_english(page: Page, live_s
     brand, logout = page.locator(".navbar-brand").bounding_box(), page.locator("#logout").bounding_box()
     assert brand and logout and brand["x"] > logout["x"]
     page.screenshot(path=ARTIFACTS / "comment-list-ar.png", full_page=True)
+    page.goto("/admin/")
+    expect(page.locator("#dashboard-chart svg")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "dashboard-ar.png", full_page=True)
+    page.goto("/admin/comment/?flt0_disabled_equals=0")
 
     page.locator("table.model-list tbody tr").first.locator("input.action-checkbox").check()
     page.get_by_role("button", name=translated(live_server, "ar", "With selected", domain="admin")).click()

@@ -54,7 +54,7 @@ def test_moderator_disables_a_spam_wave_across_pages_and_undoes_it(page: Page) -
 
     success.get_by_role("button", name="Undo").click()
     expect(page.locator(".alert-success")).to_contain_text(f"Undone: {total} rows restored.")
-    expect(page.locator(".nav-tabs .nav-link.active")).to_contain_text(f"List ({total})")
+    expect(page.locator(".nav-tabs .nav-link.active")).to_contain_text(f"List ({total:,})")
 
     # An administrator finds both in the audit trail: the operation, with its reason and count, and its undo.
     page.get_by_role("button", name="Log out").click()
