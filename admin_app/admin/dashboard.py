@@ -46,13 +46,15 @@ class DashboardView(SecuredIndexView):
     @expose()
     def index(self) -> Any:
         today = utcnow().date()
-        return self.render(
+        page = self.render(
             "admin/dashboard.html",
             tiles=self.tiles(today),
             chart=self.chart(today),
             latest=self.latest_entries(),
             all_entries=has_permission(perm.AUDIT_READ),
         )
+        db.session.commit()  # the chart's newly counted days (services/reports.posted_per_day)
+        return page
 
     def tiles(self, today: Any) -> list[Tile]:
         found = []

@@ -189,7 +189,7 @@ def count_posted(period: Period) -> dict[date, int]:
 
 
 def keep(rows: list[dict[str, Any]]) -> None:
-    """Upsert the counted days (two dashboards counting the same day at once both succeed)."""
+    """Upsert the counted days (two dashboards counting the same day at once both succeed); the caller commits."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(CommentDay).values(rows)
@@ -199,4 +199,3 @@ def keep(rows: list[dict[str, Any]]) -> None:
             set_={"posted": statement.excluded.posted, "counted_at": statement.excluded.counted_at},
         )
     )
-    db.session.commit()

@@ -32,6 +32,15 @@ def disabled_comment_ids(live_server: str) -> set[str]:
         return {str(i) for i in db.session.scalars(sa.select(Comment.id).where(Comment.disabled))}
 
 
+def download(page: Page, link: str) -> tuple[str, list[list[str]]]:
+    """Click a download link as a user would; the file's suggested name and its rows, read as a spreadsheet would."""
+    with page.expect_download() as download_info:
+        page.locator(link).click()
+    downloaded = download_info.value
+    with open(downloaded.path(), encoding="utf-8", newline="") as handle:
+        return downloaded.suggested_filename, list(csv.reader(handle))
+
+
 def test_staff_export_the_filtered_list(page: Page, live_server: str) -> None:
     from playwright.sync_api import expect
 
@@ -57,13 +66,9 @@ def test_staff_export_the_filtered_list(page: Page, live_server: str) -> None:
     page.get_by_role("button", name="Export CSV").click()
     expect(page.locator("#export-csv")).to_be_visible()
     page.screenshot(path=ARTIFACTS / "export-menu.png", full_page=False)
-    with page.expect_download() as download_info:
-        page.locator("#export-csv").click()
-    download = download_info.value
+    name, rows = download(page, "#export-csv")
 
-    assert download.suggested_filename == f"comments-{datetime.now(UTC):%Y-%m-%d}.csv"
-    with open(download.path(), encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
+    assert name == f"comments-{datetime.now(UTC):%Y-%m-%d}.csv"
     assert rows[0] == ["ID", "Author", "Post ID", "Text", "Posted", "Disabled", "Reason", "Moderated at"]
     assert {row[0] for row in rows[1:]} == expected and len(rows) - 1 == len(expected)
     assert {row[5] for row in rows[1:]} == {"true"}
@@ -81,11 +86,7 @@ def test_staff_download_the_weeks_moderation_report(page: Page) -> None:
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(rf"from={today - timedelta(days=6)}&to={today}"))
     page.screenshot(path=ARTIFACTS / "report-moderation-activity.png", full_page=True)
-    with page.expect_download() as download_info:
-        page.locator("#report-csv").click()
-    download = download_info.value
-    assert download.suggested_filename == f"moderation-activity-{today - timedelta(days=6)}-{today}.csv"
-    with open(download.path(), encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
+    name, rows = download(page, "#report-csv")
+    assert name == f"moderation-activity-{today - timedelta(days=6)}-{today}.csv"
     assert rows[0] == ["Day", "Moderator", "Reason", "Operations", "Rows"]
     assert all(today - timedelta(days=6) <= date.fromisoformat(row[0]) <= today for row in rows[1:])
