@@ -214,6 +214,8 @@ def test_sign_in_and_error_pages_are_translated(app: Flask, code: str) -> None:
         yield "login, wrong password", lambda: anonymous.post("/login", data=wrong)
         right = {"email": admin.email, "password": "correct horse battery", "csrf_token": token}
         yield "two-factor setup", lambda: anonymous.post("/login", data=right, follow_redirects=True)
+        yield "password check before a risky operation", lambda: staff_client.get("/verify")
+        yield "two-factor settings", lambda: staff_client.get("/tf-setup")
         yield "403", lambda: staff_client.get("/admin/role/new/")
         yield "404", lambda: staff_client.get("/admin/comment/details/?id=999999", follow_redirects=True)
 
