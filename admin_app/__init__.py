@@ -8,11 +8,12 @@ from flask import Flask
 
 
 def create_app(profile: str | None = None, **overrides: Any) -> Flask:
-    from admin_app import admin, auth, cli, config, database, i18n, views
+    from admin_app import admin, auth, cli, config, database, headers, i18n, views
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, profile, overrides)
     database.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)
     admin.init_app(app)

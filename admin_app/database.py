@@ -4,8 +4,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, String, event
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -48,3 +51,20 @@ def init_app(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless each connection asks for them.
             event.listen(db.engine, "connect", _enforce_foreign_keys)
+
+
+class random_hex(FunctionElement[str]):  # noqa: N801 (an SQL function)
+    """32 random hexadecimal digits, drawn anew for each row: a fresh fs_uniquifier in a set-based UPDATE."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(random_hex, "postgresql")
+def _random_hex_postgresql(element: random_hex, compiler: SQLCompiler, **kw: Any) -> str:
+    return "replace(gen_random_uuid()::text, '-', '')"
+
+
+@compiles(random_hex)
+def _random_hex_sqlite(element: random_hex, compiler: SQLCompiler, **kw: Any) -> str:
+    return "lower(hex(randomblob(16)))"

@@ -1,9 +1,9 @@
 """Flask-Babel: the request's locale and time zone, the language menu, and remembering a choice.
 
-The locale is the user's saved preference, then a ``?lang=`` choice remembered in the session, then the browser's
-Accept-Language, then BABEL_DEFAULT_LOCALE. LANGUAGES holds full locales (``es_ES``, not ``es``) because some
-packages ship region-named catalogues (Flask-Security-Too's ``es_ES``): gettext falls back from ``es_ES`` to ``es``,
-never the other way round.
+The locale is the user's saved preference, then a choice from the language menu (a POST) remembered in the
+session, then the browser's Accept-Language, then BABEL_DEFAULT_LOCALE. LANGUAGES holds full locales (``es_ES``,
+not ``es``) because some packages ship region-named catalogues (Flask-Security-Too's ``es_ES``): gettext falls back
+from ``es_ES`` to ``es``, never the other way round.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import flask_babel
 import pytz
 from babel import Locale
 from babel.dates import get_timezone_location
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import Flask, abort, current_app, has_request_context, redirect, request, session
+from flask_babel import get_locale, gettext
 from flask_security import current_user, user_authenticated
-from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from admin_app.extensions import babel, db
 
@@ -31,7 +31,6 @@ SESSION_KEY = "lang"
 class Language:
     code: str
     name: str  # in its own language
-    url: str
     current: bool
 
 
@@ -95,16 +94,28 @@ def zone_labels(locale: str) -> list[tuple[str, str]]:
     return sorted(labelled, key=lambda choice: (choice[0] != "UTC", choice[1].casefold()))
 
 
-def remember_choice() -> None:
-    """``?lang=xx`` on any page: kept in the session, and saved to the profile of a signed-in user."""
-    chosen = match_language(request.args.get("lang"))
+def choose_language() -> Response:
+    """The language menu's POST: kept in the session, saved to the profile of a signed-in user, then back to the
+    page it was chosen on. A GET link cannot change anyone's language; the form carries the CSRF token."""
+    chosen = match_language(request.form.get("lang"))
     if not chosen:
-        return
+        abort(400, gettext("That language is not offered."))
     session[SESSION_KEY] = chosen
     if current_user.is_authenticated and current_user.locale != chosen:
         current_user.locale = chosen
         db.session.commit()
-    refresh()
+    return redirect(local_path(request.form.get("next")) or "/admin/")
+
+
+def local_path(url: str | None) -> str | None:
+    """``url`` when it is a path on this site; None for anything a browser could take elsewhere (``//host``,
+    ``/\\host``, ``https://...``, control characters)."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in url):
+        return None
+    return url
 
 
 def refresh() -> None:
@@ -120,19 +131,16 @@ def adopt_session_choice(sender: Flask, user: Any, **_extra: Any) -> None:
 
 
 def language_menu() -> list[Language]:
-    # A page answered to a POST (a confirmation, a failed login) cannot be fetched again: switch from the page
-    # that led to it.
-    if request.method == "GET":
-        path, args = request.path, request.args.copy()
-    else:
-        path, args = (request.path if request.endpoint == "security.login" else "/admin/"), MultiDict()
     current = str(get_locale())
-    menu = []
-    for code in current_app.config["LANGUAGES"]:
-        args["lang"] = code
-        url = f"{path}?{urlencode(list(args.items(multi=True)))}"
-        menu.append(Language(code, language_name(code), url, code == current))
-    return menu
+    return [Language(code, language_name(code), code == current) for code in current_app.config["LANGUAGES"]]
+
+
+def language_return_path() -> str:
+    """Where the menu's POST comes back to: this page; but a page answered to a POST (a confirmation, a failed
+    login) cannot be fetched again, so the page that led to it."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return request.path if request.endpoint == "security.login" else "/admin/"
 
 
 def page_context() -> dict[str, Any]:
@@ -143,11 +151,12 @@ def page_context() -> dict[str, Any]:
         "page_language": str(locale).replace("_", "-"),
         "page_direction": locale.text_direction,
         "language_menu": language_menu,
+        "language_return_path": language_return_path,
     }
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    app.before_request(remember_choice)
+    app.add_url_rule("/language", "choose_language", choose_language, methods=["POST"])
     app.context_processor(page_context)
     user_authenticated.connect(adopt_session_choice, sender=app)

@@ -28,6 +28,8 @@ class OneTimeTotp(Totp):
     def set_last_counter(self, user: Any, tmatch: TotpMatch) -> None:
         # A conditional UPDATE rather than an attribute write: of two requests carrying the same code at once,
         # the second waits on the row lock, then finds the counter already moved and is refused.
+        # A signed-in user setting up their authenticator arrives as current_user, a LocalProxy: its type is no model.
+        user = user._get_current_object() if hasattr(user, "_get_current_object") else user
         model = type(user)
         session = object_session(user)
         assert session is not None, "the user signing in is loaded from the database"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, redirect, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
@@ -21,6 +21,7 @@ def _texts(code: int) -> tuple[str, str]:
         403: (gettext("Forbidden"), gettext("You do not have permission to open this page.")),
         404: (gettext("Page not found"), gettext("There is nothing at this address.")),
         405: (gettext("Method not allowed"), gettext("This address does not accept that kind of request.")),
+        413: (gettext("Request too large"), gettext("The request is larger than the back office accepts.")),
         429: (gettext("Too many requests"), gettext("Too many attempts. Please wait a moment and try again.")),
     }  # fmt: skip
     return texts.get(code, (gettext("Something went wrong"), gettext("The error was logged. Please try again later.")))
@@ -39,10 +40,25 @@ def error_page(error: Exception) -> tuple[str, int]:
         # codes keep the generic text: Flask-Limiter's 429, for one, describes its limit in English.)
         message = str(error.description)
     index_view = current_app.extensions["admin"][0].index_view
-    return index_view.render("errors/error.html", title=title, message=message), code
+    # A list asked for with arguments it cannot take: the way back is the same list without them.
+    on_a_list = code == 400 and request.method == "GET" and (request.endpoint or "").endswith(".index_view")
+    list_url = request.path if on_a_list else None
+    return index_view.render("errors/error.html", title=title, message=message, list_url=list_url), code
+
+
+def refuse_nul_bytes() -> None:
+    """No database text column can hold a NUL character (PostgreSQL refuses it outright): a request carrying one
+    in any argument or form field, name or value, is answered 400 before any view sees it."""
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                abort(400, gettext("The request contains a NUL character, which cannot be stored. Remove it and try "
+                                   "again."))  # fmt: skip
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_bytes)
+
     @app.route("/")
     def root() -> Response:
         return redirect(url_for("admin.index"))

@@ -55,11 +55,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     passed = terminalreporter.stats.get("passed", [])
     matrix = [report for report in passed if "test_access.py::test_access[" in report.nodeid]
     if matrix:
-        from tests.admin.test_access import ROLES, ROUTES
+        from tests.admin.test_access import CASES, ROLES, ROUTES
 
         terminalreporter.write_line(
-            f"access matrix: {len(ROUTES)} admin route/method pairs x {len(ROLES)} roles, "
-            f"{len(matrix)} combinations passed on {len(BACKENDS)} database(s)"
+            f"access matrix: {len(ROUTES)} route/method pairs ({len(CASES)} with every action, operation and lookup)"
+            f" x {len(ROLES)} roles, {len(matrix)} combinations passed, each with its exact answer, on "
+            f"{len(BACKENDS)} database(s)"
         )
 
 
@@ -179,6 +180,11 @@ def csrf_token(client: FlaskClient) -> str:
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', response.get_data(as_text=True))
     assert match, "no CSRF token on the login page nor on the preferences page"
     return match.group(1)
+
+
+def choose_language(client: FlaskClient, code: str, next_path: str = "/login") -> Any:
+    """The language menu's POST, as a browser sends it from ``next_path``."""
+    return client.post("/language", data={"lang": code, "next": next_path, "csrf_token": csrf_token(client)})
 
 
 @pytest.fixture

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import csrf_token
+from admin_app.extensions import db
+from admin_app.services.audit import Actor
+from admin_app.services.user import set_active
+from tests.conftest import csrf_token, sign_in
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -24,11 +28,24 @@ def test_login_without_csrf_token_is_refused(client: FlaskClient) -> None:
     assert client.get("/admin/").status_code == 302
 
 
-def test_wrong_password_says_so_and_keeps_you_out(client: FlaskClient) -> None:
+GENERIC_FAILURE = "Authentication failed - identity or password/passcode invalid"
+
+
+def login_page_errors(page: str) -> list[str]:
+    return re.findall(r'class="(?:fs-error-msg|invalid-feedback|alert[^"]*)"[^>]*>\s*([^<]+?)\s*<', page)
+
+
+def test_a_failed_login_does_not_tell_whether_the_account_exists(client: FlaskClient) -> None:
     user = UserFactory(roles=["admin"])
-    response = client.post("/login", data={"email": user.email, "password": "nope", "csrf_token": csrf_token(client)})
-    assert response.status_code == 200
-    assert "Invalid password" in response.get_data(as_text=True)
+    answers = []
+    for email in [user.email, "nobody-here@example.org", "not an address"]:
+        response = client.post("/login", data={"email": email, "password": "nope", "csrf_token": csrf_token(client)})
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert GENERIC_FAILURE in page
+        assert "Invalid password" not in page and "does not exist" not in page
+        answers.append(login_page_errors(page))
+    assert answers[0] == answers[1] == answers[2], "the same words whatever the account"
     assert client.get("/admin/").status_code == 302
 
 
@@ -134,3 +151,45 @@ def test_logging_out_ends_the_users_other_sessions_too(app: Flask, client: Flask
     client.post("/logout", data={"csrf_token": csrf_token(client)})
 
     assert other_device.get("/admin/").status_code == 302
+
+
+def test_signing_in_starts_a_new_csrf_token(client: FlaskClient) -> None:
+    """A token read from the login page before signing in (by whoever saw that page) is dead after it."""
+    user = UserFactory(roles=["moderator"])
+    before = csrf_token(client)
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": before}
+    assert client.post("/login", data=data).status_code == 302
+    after = csrf_token(client)
+    assert after != before
+
+    stale = client.post("/language", data={"lang": "de_DE", "next": "/admin/", "csrf_token": before})
+    assert stale.status_code == 400
+    assert client.post("/language", data={"lang": "de_DE", "next": "/admin/", "csrf_token": after}).status_code == 302
+
+
+def test_deactivation_ends_every_cookie_for_good(app: Flask, client: FlaskClient) -> None:
+    """Session copies and remember-me cookies issued before a deactivation stay dead after the reactivation."""
+    admin, user = UserFactory(roles=["admin"]), UserFactory(roles=["staff"])
+    data = {"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": csrf_token(client)}
+    assert client.post("/login", data=data).status_code == 302
+    session_cookie, remembered = client.get_cookie("session"), client.get_cookie("remember_token")
+    assert session_cookie is not None and remembered is not None
+
+    actor = Actor(admin.id, admin.email, None)
+    set_active([user.id], False, admin, actor)
+    db.session.commit()
+    set_active([user.id], True, admin, actor)
+    db.session.commit()
+
+    for name, cookie in [("session", session_cookie), ("remember_token", remembered)]:
+        response = signed_in_browser(app, name, cookie.value).get("/admin/")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), name
+    sign_in(app.test_client(), user)  # the account itself works again
+
+
+def test_the_remember_me_cookie_is_same_site_and_http_only(client: FlaskClient) -> None:
+    user = UserFactory(roles=["staff"])
+    data = {"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": csrf_token(client)}
+    response = client.post("/login", data=data)
+    [header] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("remember_token=")]
+    assert "SameSite=Lax" in header and "HttpOnly" in header

@@ -15,14 +15,16 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from admin_app import create_app
 from admin_app.extensions import db
-from tests.conftest import csrf_token
+from admin_app.models import User
+from tests.conftest import csrf_token, provision_authenticator, sign_in, totp_code
 from tests.factories import PASSWORD, UserFactory
 
 REFUSED = "Too many attempts. Please wait a moment and try again."
-PER_ACCOUNT, PER_ADDRESS = 3, 5
+PER_ACCOUNT, PER_ADDRESS, CODES, RECHECKS = 3, 5, 4, 2
 
 BuildApp = Callable[..., Flask]
 
@@ -39,6 +41,8 @@ def build_app(app: Flask, database_url: str) -> Iterator[BuildApp]:
             RATELIMIT_ENABLED=True,
             LOGIN_FAILURES_PER_ACCOUNT=f"{PER_ACCOUNT} per 15 minutes",
             LOGIN_FAILURES_PER_ADDRESS=f"{PER_ADDRESS} per 15 minutes",
+            CODE_FAILURES_PER_ACCOUNT=f"{CODES} per 15 minutes",
+            RECHECK_FAILURES_PER_ACCOUNT=f"{RECHECKS} per 15 minutes",
             **overrides,
         )
         built.append(limited)
@@ -134,11 +138,11 @@ def test_showing_the_login_page_is_never_limited(limited_app: Flask) -> None:
 def test_a_refusal_is_logged_with_account_and_address(limited_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
     user = UserFactory(roles=["staff"])
     fail(limited_app, user.email, PER_ACCOUNT, address="203.0.113.9")
-    assert not [r for r in caplog.records if r.name == "admin_app.auth"], "failures below the limit are not refusals"
+    assert not [r for r in caplog.records if r.name == "admin_app.limits"], "failures below the limit are not refusals"
 
-    with caplog.at_level(logging.WARNING, logger="admin_app.auth"):
+    with caplog.at_level(logging.WARNING, logger="admin_app.limits"):
         assert login_status(limited_app, user.email.upper(), address="203.0.113.9") == 429
-    [record] = [r for r in caplog.records if r.name == "admin_app.auth"]
+    [record] = [r for r in caplog.records if r.name == "admin_app.limits"]
     assert record.levelno == logging.WARNING
     assert user.email in record.getMessage() and "203.0.113.9" in record.getMessage()
 
@@ -182,3 +186,88 @@ def test_with_the_limit_storage_down_logins_still_work_and_are_counted_in_memory
     assert login_status(unreachable, user.email) == 302
     fail(unreachable, user.email, PER_ACCOUNT)
     assert login_status(unreachable, user.email) == 429
+
+
+def test_the_account_is_the_one_flask_security_resolves(limited_app: Flask) -> None:
+    """Flask-Security normalises the domain (NFKC, IDNA, case) and matches the whole address case-insensitively:
+    every spelling that signs in to the account spends that account's budget, locked or not."""
+    user = UserFactory(roles=["staff"], email="robin@example.org")
+    for typed in ["robin@ｅxample.org", "ROBIN@exａmple.org", "Robin@EXAMPLE.ORG"]:
+        fail(limited_app, typed, 1)
+    assert login_status(limited_app, "robin@ｅxample.ｏrg") == 429
+    assert login_status(limited_app, user.email) == 429
+
+
+def test_unknown_accounts_are_counted_on_their_normalised_address(limited_app: Flask) -> None:
+    for typed in ["ghost@ｅxample.org", "Ghost@example.org", "ghost@EXAMPLE.org"]:
+        fail(limited_app, typed, 1)
+    status, page = attempt(browser(limited_app), "ghost@example.org", "wrong password")
+    assert status == 429 and REFUSED in page
+
+
+def test_the_password_step_of_a_two_factor_sign_in_is_no_failure(limited_app: Flask) -> None:
+    """An admin signing in correctly more often than the failure budget is never locked out."""
+    admin = UserFactory(roles=["admin"])
+    provision_authenticator(admin)
+    for _ in range(PER_ACCOUNT + 2):
+        client = browser(limited_app)
+        status, _page = attempt(client, admin.email, PASSWORD)
+        assert status == 302
+    fail(limited_app, admin.email, PER_ACCOUNT)  # real failures still count
+    assert login_status(limited_app, admin.email) == 429
+
+
+def start_two_factor(app: Flask, user: object, address: str = "127.0.0.1") -> tuple[FlaskClient, str]:
+    client = browser(app, address)
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})  # type: ignore[attr-defined]
+    assert response.status_code == 302 and response.headers["Location"].startswith("/tf-validate")
+    return client, token
+
+
+def test_wrong_two_factor_codes_lock_the_account_even_for_the_right_code(limited_app: Flask) -> None:
+    admin, other = UserFactory(roles=["admin"]), UserFactory(roles=["admin"])
+    provision_authenticator(admin)
+    provision_authenticator(other)
+    client, token = start_two_factor(limited_app, admin)
+    for _ in range(CODES):
+        response = client.post("/tf-validate", data={"code": "000000", "csrf_token": token})
+        assert response.status_code == 200 and REFUSED not in response.text
+    response = client.post("/tf-validate", data={"code": totp_code(admin), "csrf_token": token})
+    assert response.status_code == 429 and REFUSED in response.text
+    assert client.get("/admin/").status_code == 302, "not signed in"
+
+    fresh, fresh_token = start_two_factor(limited_app, admin, address="198.51.100.4")  # the password again, elsewhere
+    response = fresh.post("/tf-validate", data={"code": totp_code(admin), "csrf_token": fresh_token})
+    assert response.status_code == 429, "the budget is the account's, not the browser's"
+
+    other_client, other_token = start_two_factor(limited_app, other)
+    response = other_client.post("/tf-validate", data={"code": totp_code(other), "csrf_token": other_token})
+    assert response.status_code == 302 and other_client.get("/admin/").status_code == 200
+
+
+def test_right_codes_cost_nothing(limited_app: Flask) -> None:
+    admin = UserFactory(roles=["admin"])
+    provision_authenticator(admin)
+    for _ in range(CODES + 1):
+        client, token = start_two_factor(limited_app, admin)
+        with limited_app.app_context():
+            db.session.execute(update(User).where(User.id == admin.id).values(tf_totp_last_counter=None))
+            db.session.commit()
+        response = client.post("/tf-validate", data={"code": totp_code(admin), "csrf_token": token})
+        assert response.status_code == 302
+
+
+def test_wrong_passwords_on_the_re_check_page_are_limited(limited_app: Flask) -> None:
+    staff = UserFactory(roles=["staff"])
+    client = browser(limited_app)
+    sign_in(client, staff)
+    for _ in range(RECHECKS):
+        response = client.post("/verify", data={"password": "wrong", "csrf_token": csrf_token(client)})
+        assert response.status_code == 200 and REFUSED not in response.text
+    response = client.post("/verify", data={"password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 429 and REFUSED in response.text
+
+    other = browser(limited_app)
+    sign_in(other, UserFactory(roles=["staff"]))
+    assert other.post("/verify", data={"password": PASSWORD, "csrf_token": csrf_token(other)}).status_code == 302

@@ -108,3 +108,23 @@ def test_a_session_that_skipped_the_code_ends_once_the_user_needs_one(client: Fl
     assert not signed_in(client)
     page = client.get("/login").get_data(as_text=True)
     assert "Your account now needs a code from an authenticator app." in page
+
+
+def test_a_signed_in_user_can_set_up_an_authenticator(client: FlaskClient) -> None:
+    """Setting up from the two-factor settings page while signed in (the code check gets current_user)."""
+    staff = UserFactory(roles=["staff"])
+    sign_in(client, staff)
+    token = csrf_token(client)
+    page = client.post("/tf-setup", data={"setup": "authenticator", "csrf_token": token})
+    assert page.status_code == 200 and "data:image/svg+xml;base64," in page.get_data(as_text=True)
+    with client.session_transaction() as session:
+        secret = session["tf_totp_secret"]
+
+    response = client.post("/tf-validate", data={"code": "000000", "csrf_token": token})
+    assert response.status_code == 200 and "Invalid code" in response.get_data(as_text=True)
+    code = security.totp_factory.generate_totp_password(secret)
+    response = client.post("/tf-validate", data={"code": code, "csrf_token": token})
+
+    assert response.status_code == 302
+    db.session.refresh(staff)
+    assert staff.tf_primary_method == "authenticator" and staff.tf_totp_last_counter is not None

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
-from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
 from flask_babel import force_locale, gettext
 from flask_security import check_and_update_authn_fresh, current_user
@@ -20,30 +20,39 @@ from wtforms.validators import ValidationError
 
 from admin_app import permissions as perm
 from admin_app.admin import export, formatters
+from admin_app.admin.access import AnyOf, Secured, requires
 from admin_app.admin.counting import count_query
+from admin_app.admin.list_args import INT4, ValidatedListArguments
+from admin_app.admin.lookups import check_lookup_arguments
 from admin_app.extensions import db
 from admin_app.services import audit
 
+# The most rows one request may tick by hand (a page holds at most 100); more is what "select all matching" is for.
+MAX_TICKED_ROWS = 1_000
+
 
 def parse_ids(ids: Iterable[Any]) -> list[int]:
-    """Row ids as posted (strings) -> integers; anything that is not a number is ignored, never sent to SQL."""
+    """Row ids as posted (strings) -> integers; anything that is not an id the integer key could hold (text,
+    ``1e9``, beyond the 32-bit range) is ignored, never sent to SQL."""
     parsed = []
     for value in ids:
-        try:
-            parsed.append(int(value))
-        except (TypeError, ValueError):
-            continue
+        text = str(value).strip() if value is not None else ""
+        if re.fullmatch(r"-?\d{1,10}", text) and -INT4 - 1 <= int(text) <= INT4:
+            parsed.append(int(text))
     return parsed
+
+
+def ticked_ids() -> list[int]:
+    """The rows ticked on a list page (``rowid``), at most MAX_TICKED_ROWS of them, or a 400 that says what to do."""
+    ticked = request.form.getlist("rowid")
+    if len(ticked) > MAX_TICKED_ROWS:
+        abort(400, gettext("Too many rows ticked (%(count)s). To act on more than %(max)s rows, use “Select all "
+                           "matching” with a filter or search.", count=len(ticked), max=MAX_TICKED_ROWS))  # fmt: skip
+    return parse_ids(ticked)
 
 
 def form_actor() -> audit.Actor:
     return audit.Actor(current_user.id, current_user.email, request.remote_addr)
-
-
-def has_permission(permission: str | None) -> bool:
-    return bool(
-        permission and current_user.is_authenticated and current_user.active and current_user.has_permission(permission)
-    )
 
 
 def require_fresh_login(next_url: str) -> Response | None:
@@ -57,45 +66,20 @@ def require_fresh_login(next_url: str) -> Response | None:
     return redirect(url_for("security.verify", next=next_url))
 
 
-def deny() -> Response:
-    """Anonymous visitors go to the login page; a signed-in user without the permission gets 403."""
-    if not current_user.is_authenticated:
-        return redirect(url_for("security.login", next=request.full_path))
-    abort(403)
-
-
-class SecuredIndexView(AdminIndexView):
-    def is_accessible(self) -> bool:
-        return any(has_permission(permission) for permission in perm.ALL)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return deny()
+class SecuredIndexView(Secured, AdminIndexView):
+    # The dashboard: every back-office user's home (each tile then asks for its own permission).
+    permissions = {"read": AnyOf(perm.ALL)}
 
 
 log = logging.getLogger(__name__)
 
-# Which capability each Flask-Admin endpoint exercises; anything else (list, details, lookups) is "read".
-CAPABILITY_BY_ENDPOINT = {
-    "create_view": "create",
-    "edit_view": "edit",
-    "ajax_update": "edit",
-    "delete_view": "delete",
-    "export": "export",
-    "moderate_view": "read",  # then the operation posted decides (ModeratedView.capability_for)
-    "undo_view": "moderate",
-}
 
-
-class SecuredModelView(ModelView):
-    """Each capability (read, create, edit, delete, export) needs the permission named in ``permissions``.
-
-    A request for a capability the user lacks is refused before Flask-Admin sees it (login for anonymous
-    visitors, 403 otherwise) rather than Flask-Admin's silent redirect to the list; so is an action POST
+class SecuredModelView(Secured, ValidatedListArguments):
+    """Each capability (read, create, edit, delete, export, ...) needs the permissions named in ``permissions``
+    (admin/access.py). A request for a capability the user lacks is refused before Flask-Admin sees it (login for
+    anonymous visitors, 403 otherwise) rather than Flask-Admin's silent redirect to the list; so is an action POST
     naming an action the user may not run.
     """
-
-    # capability -> the permission it needs, or a tuple of permissions it needs together
-    permissions: ClassVar[dict[str, str | tuple[str, ...]]] = {}
 
     can_view_details = True
     list_template = "admin/secured_list.html"
@@ -110,12 +94,6 @@ class SecuredModelView(ModelView):
     can_set_page_size = True
     named_filter_urls = True
     page_size = 20
-
-    def allows(self, capability: str) -> bool:
-        needed = self.permissions.get(capability)
-        if isinstance(needed, tuple):
-            return bool(needed) and all(has_permission(permission) for permission in needed)
-        return has_permission(needed)
 
     @property
     def can_create(self) -> bool:
@@ -145,30 +123,29 @@ class SecuredModelView(ModelView):
         """The list's query, with whatever joins the export's columns need (export_expressions)."""
         return query
 
+    @expose("/ajax/lookup/")
+    @requires("create", "edit")  # the lookups feed the forms: readers who cannot edit have no use for them
+    def ajax_lookup(self) -> Any:
+        check_lookup_arguments()
+        return super().ajax_lookup()
+
     @expose("/export/<export_type>/")
+    @requires("export")
     def export(self, export_type: str) -> Any:
         if self.export_needs_fresh_login and (refused := require_fresh_login(self.get_url(".index_view"))):
             return refused
         return export.respond(self, export_type)
 
-    def is_accessible(self) -> bool:
-        return self.allows("read")
+    def action_capability(self, name: str) -> str | None:
+        """The capability an action of the list's menu needs; None for an action this view does not have."""
+        return "delete" if name == "delete" else None  # refused where the view grants no "delete"
 
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return deny()
+    def is_action_allowed(self, name: str) -> bool:
+        capability = self.action_capability(name)
+        return capability is not None and self.allows(capability)
 
-    def create_blueprint(self, admin: Any) -> Blueprint:
-        blueprint = super().create_blueprint(admin)
-        blueprint.before_request(self.refuse_what_is_not_allowed)
-        return blueprint
-
-    def refuse_what_is_not_allowed(self) -> Response | None:
-        endpoint = (request.endpoint or "").rpartition(".")[2]
-        if not self.allows(CAPABILITY_BY_ENDPOINT.get(endpoint, "read")):
-            return deny()
-        if endpoint == "action_view" and not self.is_action_allowed(request.form.get("action", "")):
-            return deny()
-        return None
+    def posted_capability(self, endpoint: str) -> str | None:
+        return self.action_capability(request.form.get("action", "")) if endpoint == "action_view" else None
 
     def handle_view_exception(self, exc: Exception) -> bool:
         """Flask-Admin flashes str(exc) (SQL, parameters, constraint names) when a create, edit or delete fails:
@@ -219,4 +196,4 @@ class SecuredModelView(ModelView):
     )
     def action_delete(self, ids: Iterable[Any]) -> None:
         # Flask-Admin binds the posted strings against the integer key, which PostgreSQL refuses.
-        super().action_delete(tuple(parse_ids(ids)))
+        super().action_delete(tuple(ticked_ids()))

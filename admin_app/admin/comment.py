@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 from admin_app import permissions as perm
 from admin_app.admin import formatters
 from admin_app.admin.export import AUTHOR, with_author
+from admin_app.admin.lookups import ScopedLookup
 from admin_app.admin.moderation import ModeratedView
-from admin_app.models import Comment
+from admin_app.models import Comment, Post, User
 
 
 class CommentAdmin(ModeratedView):
@@ -60,8 +61,8 @@ class CommentAdmin(ModeratedView):
     }
     form_columns = ("author", "post", "body", "disabled")
     form_ajax_refs = {
-        "author": {"fields": ("username", "email"), "page_size": 10},
-        "post": {"fields": ("body",), "page_size": 10},
+        "author": ScopedLookup("author", User, fields=("username",), personal_fields=("email",)),
+        "post": ScopedLookup("post", Post, fields=("body",)),
     }
 
     @action("disable", _l("Disable"))

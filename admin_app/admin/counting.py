@@ -54,7 +54,8 @@ class CappedCountQuery(Query[Any]):
 
 def planner_estimate(session: Session, query: Query[Any]) -> int:
     bind = session.get_bind()
-    compiled = query.statement.compile(dialect=bind.dialect)
+    # render_postcompile: an "in list" filter's expanding IN has no SQL of its own until its values are rendered.
+    compiled = query.statement.compile(dialect=bind.dialect, compile_kwargs={"render_postcompile": True})
     plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
     if isinstance(plan, str):
         plan = json.loads(plan)

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from admin_app import permissions as perm
 from admin_app.admin import charts
-from admin_app.admin.base import SecuredIndexView, has_permission
+from admin_app.admin.access import has_permission, requires
+from admin_app.admin.base import SecuredIndexView
 from admin_app.admin.counting import ApproximateCount, count_query
 from admin_app.admin.moderation_text import action_label, reason_label
 from admin_app.database import utcnow
@@ -44,6 +45,7 @@ def shown(count: int) -> Markup | str:
 
 class DashboardView(SecuredIndexView):
     @expose()
+    @requires("read")
     def index(self) -> Any:
         today = utcnow().date()
         page = self.render(

@@ -28,7 +28,8 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
-from admin_app.admin.base import SecuredModelView, deny, has_permission, parse_ids, require_fresh_login
+from admin_app.admin.access import POSTED, has_permission, requires
+from admin_app.admin.base import SecuredModelView, parse_ids, require_fresh_login, ticked_ids
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
 from admin_app.services.moderation import OPERATIONS, Operation, Outcome, UndoRefused, affected, moderate, undo
@@ -67,10 +68,16 @@ class ModeratedView(SecuredModelView):
     def capability_for(self, operation_name: str) -> str:
         return self.operation_capabilities.get(operation_name, "moderate")
 
-    def is_action_allowed(self, name: str) -> bool:
+    def action_capability(self, name: str) -> str | None:
         if name in self.moderation:
-            return self.allows(self.capability_for(self.moderation[name]))
-        return super().is_action_allowed(name)
+            return self.capability_for(self.moderation[name])
+        return super().action_capability(name)
+
+    def posted_capability(self, endpoint: str) -> str | None:
+        if endpoint == "moderate_view":
+            name = request.form.get("operation", "")
+            return self.capability_for(name) if name in self.moderation.values() else None
+        return super().posted_capability(endpoint)
 
     # The ids an operation works on.
 
@@ -80,7 +87,7 @@ class ModeratedView(SecuredModelView):
             args = self._get_list_extra_args()  # the list's own parsing of its filters and search
             _count, query = self.get_list(0, None, False, args.search, args.filters, execute=False, page_size=0)
         else:
-            query = self.get_query().filter(self.model.id.in_(parse_ids(request.form.getlist("rowid"))))
+            query = self.get_query().filter(self.model.id.in_(ticked_ids()))
         return query.with_entities(self.model.id).order_by(None).statement
 
     def target_ids(self, operation: Operation, selection: Select[Any]) -> Select[Any]:
@@ -130,18 +137,15 @@ class ModeratedView(SecuredModelView):
             changing=changing,
             form=form,
             select_all=request.form.get("select_all") == "1",
-            row_ids=parse_ids(request.form.getlist("rowid")),
+            row_ids=ticked_ids(),
             list_args=request.args.to_dict(flat=False),
             return_url=get_redirect_target() or self.get_url(".index_view"),
         )
 
     @expose("/moderate/", methods=("POST",))
+    @requires(POSTED)
     def moderate_view(self) -> Any:
         name = request.form.get("operation", "")
-        if name not in self.moderation.values():
-            abort(400)
-        if not self.allows(self.capability_for(name)):
-            return deny()
         if fresh_login_needed := self.ask_fresh_login(name):
             return fresh_login_needed
         form = self.moderation_form(name)
@@ -150,8 +154,9 @@ class ModeratedView(SecuredModelView):
         return_url = get_redirect_target() or self.get_url(".index_view")
         select_all = request.form.get("select_all") == "1"
         details = {"select_all": True, "filters": request.args.to_dict(flat=False)} if select_all else None
+        selection = self.selection()  # a list argument that cannot be applied is a 400 here, before any change
         try:
-            outcome = self.run(name, self.selection(), form, details)
+            outcome = self.run(name, selection, form, details)
             db.session.commit()
         except Refused as refused:
             db.session.rollback()
@@ -179,6 +184,7 @@ class ModeratedView(SecuredModelView):
         return message + undo_button
 
     @expose("/undo/", methods=("POST",))
+    @requires("moderate")
     def undo_view(self) -> Response:
         return_url = get_redirect_target() or self.get_url(".index_view")
         entry_ids = parse_ids([request.form.get("entry")])

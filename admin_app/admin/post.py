@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext as _l
 from admin_app import permissions as perm
 from admin_app.admin import formatters
 from admin_app.admin.export import AUTHOR, with_author
+from admin_app.admin.lookups import ScopedLookup
 from admin_app.admin.moderation import ModeratedView
-from admin_app.models import Post
+from admin_app.models import Post, User
 
 
 class PostAdmin(ModeratedView):
@@ -50,7 +51,7 @@ class PostAdmin(ModeratedView):
     }  # fmt: skip
     column_formatters = {"body": formatters.excerpt("body"), "hidden": formatters.status("hidden", _l("Hidden"))}
     form_columns = ("author", "body")
-    form_ajax_refs = {"author": {"fields": ("username", "email"), "page_size": 10}}
+    form_ajax_refs = {"author": ScopedLookup("author", User, fields=("username",), personal_fields=("email",))}
 
     @action("hide", _l("Hide"))
     def action_hide(self, ids: list[str]) -> str:

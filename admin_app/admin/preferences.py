@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.validators import InputRequired
 
 from admin_app import i18n
 from admin_app import permissions as perm
-from admin_app.admin.base import deny, has_permission
+from admin_app.admin.access import AnyOf, Secured, requires
 from admin_app.extensions import db
 
 
@@ -25,17 +24,14 @@ class PreferencesForm(BaseForm):
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
 
 
-class PreferencesView(BaseView):
-    def is_accessible(self) -> bool:
-        return any(has_permission(permission) for permission in perm.ALL)
+class PreferencesView(Secured):
+    permissions = {"read": AnyOf(perm.ALL)}  # one's own language and time zone: every back-office user
 
     def is_visible(self) -> bool:
         return False  # reached from the user's name in the navigation bar
 
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return deny()
-
     @expose("/", methods=("GET", "POST"))
+    @requires("read")
     def index(self) -> Any:
         form = PreferencesForm(
             request.form,

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import format_datetime, format_number, format_time, gettext, ngettext
 from flask_security import current_user
 from sqlalchemy import select
@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
-from admin_app.admin.base import deny, has_permission, parse_ids
+from admin_app.admin.access import Secured, requires
+from admin_app.admin.base import parse_ids
 from admin_app.admin.moderation_text import reason_label
 from admin_app.extensions import db
 from admin_app.models import Comment
@@ -87,16 +88,11 @@ def posted_ids() -> list[int]:
     return ids
 
 
-class QueueView(BaseView):
-    """Everything here needs the comment-moderate permission (anonymous visitors go to the login page)."""
-
-    def is_accessible(self) -> bool:
-        return has_permission(perm.COMMENT_MODERATE)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return deny()
+class QueueView(Secured):
+    permissions = {"read": perm.COMMENT_MODERATE, "review": perm.COMMENT_MODERATE}
 
     @expose("/")
+    @requires("read")
     def index(self) -> str:
         ids = queue.claim_batch(current_user.id, batch_size(), claim_ttl())
         db.session.commit()
@@ -139,6 +135,7 @@ class QueueView(BaseView):
         )
 
     @expose("/approve/", methods=("POST",))
+    @requires("review")
     def approve_view(self) -> Response:
         ids = posted_ids()
         if not ids:
@@ -146,6 +143,7 @@ class QueueView(BaseView):
         return self.decide(ids, lambda mine: queue.approve(mine, current_actor()), approved_message)
 
     @expose("/disable/", methods=("POST",))
+    @requires("review")
     def disable_view(self) -> Response:
         ids = posted_ids()
         reason = request.form.get("reason", "")
@@ -163,6 +161,7 @@ class QueueView(BaseView):
         )
 
     @expose("/skip/", methods=("POST",))
+    @requires("review")
     def skip_view(self) -> Response:
         released = queue.skip_batch(current_user.id, batch_size(), claim_ttl())
         db.session.commit()
@@ -176,6 +175,7 @@ class QueueView(BaseView):
         )
 
     @expose("/release/", methods=("POST",))
+    @requires("review")
     def release_view(self) -> Response:
         released = queue.release(current_user.id)
         db.session.commit()

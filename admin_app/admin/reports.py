@@ -9,14 +9,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, abort, request
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import format_date, format_number, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 
 from admin_app import permissions as perm
 from admin_app.admin import charts
-from admin_app.admin.base import deny, has_permission
+from admin_app.admin.access import Secured, requires
+from admin_app.admin.list_args import FIRST_YEAR, LAST_YEAR
 from admin_app.admin.moderation_text import reason_label
 from admin_app.database import utcnow
 from admin_app.extensions import db
@@ -111,9 +112,12 @@ def parse_day(name: str, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         abort(400, gettext("%(value)s is not a date (YYYY-MM-DD).", value=value))
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        abort(400, gettext("Dates go from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR))
+    return day
 
 
 def requested_period() -> Period:
@@ -128,12 +132,8 @@ def requested_period() -> Period:
     return Period(first, last)
 
 
-class ReportsView(BaseView):
-    def is_accessible(self) -> bool:
-        return has_permission(perm.REPORT_READ)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
-        return deny()
+class ReportsView(Secured):
+    permissions = {"read": perm.REPORT_READ, "export": (perm.REPORT_READ, perm.REPORT_EXPORT)}
 
     def find(self, report: str) -> Report:
         found = REPORTS.get(report)
@@ -142,11 +142,13 @@ class ReportsView(BaseView):
         return found
 
     @expose("/")
+    @requires("read")
     def index(self) -> Any:
         return self.render("admin/reports_index.html", reports=REPORTS)
 
     # The URL's part is "report": "name" would clash with the view name Flask-Admin passes to _handle_view.
     @expose("/<report>/")
+    @requires("read")
     def report_view(self, report: str) -> Any:
         name, report_, period = report, self.find(report), requested_period()
         rows = report_.rows(period)
@@ -157,13 +159,12 @@ class ReportsView(BaseView):
             period=period,
             rows=[shown(row, report_.reason_column) for row in rows],
             chart=report_.chart(rows),
-            can_download=has_permission(perm.REPORT_EXPORT),
+            can_download=self.allows("export"),
         )
 
     @expose("/<report>/csv/")
+    @requires("export")
     def download_view(self, report: str) -> Any:
-        if not has_permission(perm.REPORT_EXPORT):
-            return deny()
         name, report_, period = report, self.find(report), requested_period()
         rows = report_.rows(period)
         body = table_csv(report_.headers(), rows, bom=request.args.get("bom") == "1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask_admin.actions import action
@@ -14,7 +15,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
-from admin_app.admin.base import has_permission
+from admin_app.admin.access import has_permission
 from admin_app.admin.export import role_names_of
 from admin_app.admin.moderation import ModeratedView, ModerationForm, current_actor
 from admin_app.extensions import db
@@ -165,6 +166,8 @@ class UserAdmin(ModeratedView):
             accounts.check_edit(current_user._get_current_object(), model.id, before, after, deactivating)
         except accounts.Refused as refused:
             raise ValidationError(text.refused(refused.code, refused.role)) from refused
+        if deactivating:  # as in bulk: every session and remember-me cookie issued so far ends for good
+            model.fs_uniquifier = uuid.uuid4().hex
         super().on_model_change(form, model, is_created)
 
 

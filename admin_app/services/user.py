@@ -15,10 +15,14 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, exists, insert, literal, select, update
 
+from admin_app.database import random_hex
 from admin_app.extensions import db
 from admin_app.models import Role, User, roles_users
 from admin_app.permissions import ROLE_ASSIGN
 from admin_app.services.audit import Actor, record
+
+# The column values that end every session and remember-me cookie of a user (each row gets its own).
+END_SESSIONS = {"fs_uniquifier": random_hex()}
 
 
 class Refused(Exception):
@@ -83,7 +87,8 @@ def set_active(
     reason: str | None = None,
     note: str | None = None,
 ) -> Outcome:
-    """Deactivate or reactivate the selected users; their sessions end on their next request."""
+    """Deactivate or reactivate the selected users. Deactivating ends their sessions for good, as logging out
+    does: a new fs_uniquifier, so no session or remember-me cookie issued before revives on reactivation."""
     targets = _ids(users)
     if not active and actor_user.id in targets:
         raise Refused("self-deactivate")
@@ -93,7 +98,7 @@ def set_active(
     if not changing:
         return Outcome(None, 0)
     db.session.execute(
-        update(User).where(User.id.in_(changing)).values(active=active),
+        update(User).where(User.id.in_(changing)).values(active=active, **({} if active else END_SESSIONS)),
         execution_options={"synchronize_session": False},
     )
     details = {"users": changing, "active": [not active, active]}

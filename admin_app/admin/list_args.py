@@ -1,0 +1,191 @@
+"""A list's query-string arguments, validated before they reach SQL; the one adapter over Flask-Admin's private
+list-argument API (``_get_list_extra_args``, ``_get_list_filter_args``, ``_apply_search``, ``_filter_args``,
+``_search_fields``, ``_list_columns``; tests/admin/test_list_args.py fails when the pinned Flask-Admin changes them).
+
+What a list is asked for is also what select-all-matching and the export work on, so an argument that cannot be
+applied is refused with a 400 in the reader's language, never dropped: a filter Flask-Admin would skip with a
+flash would otherwise widen "every matching row" to the whole table. Searches match literally (``%``, ``_`` and
+``\\`` are plain characters) and must give the trigram indexes something to work with; a page past the end
+goes to the last page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from flask import abort, redirect, request
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.base import ViewArgs
+from flask_admin.model.filters import (
+    BaseDateBetweenFilter,
+    BaseDateFilter,
+    BaseDateTimeBetweenFilter,
+    BaseDateTimeFilter,
+    BaseFloatFilter,
+    BaseIntFilter,
+    BaseIntListFilter,
+)
+from flask_babel import gettext
+from sqlalchemy import BigInteger, Unicode, cast, func, literal, or_, select
+from sqlalchemy.orm import Query
+
+from admin_app.extensions import db
+
+INT4 = 2**31 - 1
+INT8 = 2**63 - 1
+MAX_PAGE = 10_000_000
+MAX_TEXT = 200  # characters of a search or a filter value
+# Flask-Admin's search prefixes: ^term starts with, =term is exact.
+SEARCH_PREFIXES = ("^", "=")
+WORD = re.compile(r"\w{3}")
+# The earliest and latest dates a filter or report accepts: both databases, and day arithmetic, stay in range.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def refuse(message: str) -> NoReturn:
+    abort(400, message)
+
+
+def whole_number(name: str, low: int, high: int) -> int | None:
+    """``request.args[name]`` as an int in [low, high]; None when absent; a 400 otherwise."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(r"-?\d{1,20}", value.strip()) or not low <= int(value) <= high:
+        refuse(gettext("“%(name)s” must be a whole number from %(low)s to %(high)s.", name=name, low=low, high=high))
+    return int(value)
+
+
+def too_long_search() -> str:
+    return gettext("The search is too long: %(max)s characters at most.", max=MAX_TEXT)
+
+
+def checked_text(value: str, too_long: Callable[[], str]) -> str:
+    if len(value) > MAX_TEXT:
+        refuse(too_long())
+    return value
+
+
+def like_pattern(term: str) -> str:
+    """Flask-Admin's ``^``/``=`` prefixes kept; everything else matched literally (escape character ``\\``)."""
+    literal_text = term.lstrip("^=").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if term.startswith("="):
+        return literal_text
+    return f"{literal_text}%" if term.startswith("^") else f"%{literal_text}%"
+
+
+def search_terms(search: str) -> list[str]:
+    """The words of a search, each one the trigram indexes can serve (three letters or digits in a row, as
+    PostgreSQL's pg_trgm finds them), or a 400 saying so: a word they cannot serve is a scan of the table."""
+    terms = [term for term in checked_text(search, too_long_search).split() if term.lstrip("^=")]
+    for term in terms:
+        if not servable(term.lstrip("^=")):
+            refuse(gettext("Search for words of at least three letters or digits: “%(term)s” is too short.", term=term))
+    return terms
+
+
+def servable(word: str) -> bool:
+    if not WORD.search(word):
+        return False
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    # pg_trgm pads each word with spaces; only trigrams without padding can serve a LIKE '%word%'.
+    grams = db.session.scalar(select(func.show_trgm(literal(word.casefold()))))
+    return any(" " not in gram for gram in grams or [])
+
+
+def checked_filter_value(flt: Any, value: str) -> str:
+    """A filter value Flask-Admin can apply and the database can hold, or a 400 naming the filter."""
+    checked_text(value, lambda: gettext("A filter value is too long: %(max)s characters at most.", max=MAX_TEXT))
+    try:
+        cleaned = flt.clean(value)
+    except (ValueError, TypeError, OverflowError):
+        cleaned = None
+    if cleaned is None or not within_column(flt, cleaned):
+        refuse(gettext("“%(value)s” is not a valid value for the filter “%(filter)s”.", value=value, filter=flt.name))
+    return value
+
+
+def within_column(flt: Any, cleaned: Any) -> bool:
+    values = cleaned if isinstance(cleaned, list) else [cleaned]
+    if isinstance(flt, BaseIntFilter | BaseIntListFilter):
+        limit = INT8 if isinstance(getattr(flt, "column", None), BigInteger) else INT4
+        return bool(values) and all(-limit - 1 <= value <= limit for value in values)
+    if isinstance(flt, BaseFloatFilter):
+        return all(math.isfinite(value) for value in values)
+    if isinstance(flt, BaseDateFilter | BaseDateTimeFilter | BaseDateBetweenFilter | BaseDateTimeBetweenFilter):
+        return all(FIRST_YEAR <= value.year <= LAST_YEAR for value in values)
+    return True
+
+
+class ValidatedListArguments(ModelView):
+    """Mixed into every model view (SecuredModelView): its list arguments, validated."""
+
+    def _get_list_extra_args(self) -> ViewArgs:
+        sortable = [index for index, (name, _label) in enumerate(self._list_columns) if name in self._sortable_columns]
+        sort = whole_number("sort", 0, max(len(self._list_columns) - 1, 0))
+        if sort is not None and sort not in sortable:
+            refuse(gettext("This list cannot be sorted by that column."))
+        page_size = whole_number("page_size", 0, max(self.page_size_options))
+        if page_size and page_size not in self.page_size_options:
+            refuse(gettext("Show 20, 50 or 100 rows per page."))
+        search = request.args.get("search")
+        if search is not None:
+            search_terms(search)
+        return ViewArgs(
+            page=whole_number("page", 0, MAX_PAGE) or 0,
+            page_size=page_size or 0,
+            sort=sort,
+            sort_desc=whole_number("desc", 0, 1),
+            search=search,
+            filters=self._get_list_filter_args(),
+            # Nothing else is passed on: Flask-Admin would hand other arguments to url_for as keywords
+            # (?_scheme=javascript&_external=1, ?_anchor=, ?_method=, ?endpoint=).
+            extra_args={},
+        )
+
+    def _get_list_filter_args(self) -> list[Any] | None:
+        if not self._filters:
+            return None
+        filters = []
+        for name, value in request.args.items(multi=True):
+            if not name.startswith("flt"):
+                continue
+            match = re.fullmatch(r"flt(\d{1,3})_(.+)", name)
+            if match is None or match.group(2) not in self._filter_args:
+                refuse(gettext("This list has no filter “%(name)s”.", name=name))
+            index, flt = self._filter_args[match.group(2)]
+            filters.append((int(match.group(1)), (index, str(flt.name), checked_filter_value(flt, value))))
+        return [item for _position, item in sorted(filters, key=lambda pair: pair[0])]
+
+    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
+        columns = [cast(field, Unicode) for field, _path in self._search_fields]  # every searchable column is own
+        for term in search_terms(search):
+            pattern = like_pattern(term)
+            query = query.filter(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+            if count_query is not None:
+                count_query = count_query.filter(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+        return query, count_query, joins, count_joins
+
+    def get_list(
+        self,
+        page: int | None,
+        sort_column: Any,
+        sort_desc: Any,
+        search: str | None,
+        filters: Any,
+        execute: bool = True,
+        page_size: int | None = None,
+    ) -> tuple[int | None, Any]:
+        """Flask-Admin's list, except that a page past the end goes to the last one (a moderator back from an
+        action that emptied the page they were on; or an absurd page number, which would scan the table)."""
+        count, query = super().get_list(page, sort_column, sort_desc, search, filters, False, page_size)
+        size = self.get_safe_page_size(page_size) if page_size != 0 else 0
+        if page and count is not None and size and page * size >= count:
+            view_args = self._get_list_extra_args()
+            last = max(math.ceil(count / size) - 1, 0)
+            abort(redirect(self._get_list_url(view_args.clone(page=last or None))))
+        return count, (query.all() if execute and isinstance(query, Query) else query)
