@@ -40,7 +40,7 @@ MAX_PAGE = 10_000_000
 MAX_TEXT = 200  # characters of a search or a filter value
 # Flask-Admin's search prefixes: ^term starts with, =term is exact.
 SEARCH_PREFIXES = ("^", "=")
-WORD = re.compile(r"\w{3}")
+WORD = re.compile(r"[^\W_]{3}")  # three letters or digits in a row (pg_trgm's word characters exclude "_")
 # The earliest and latest dates a filter or report accepts: both databases, and day arithmetic, stay in range.
 FIRST_YEAR, LAST_YEAR = 1970, 2999
 
@@ -92,9 +92,10 @@ def servable(word: str) -> bool:
         return False
     if db.session.get_bind().dialect.name != "postgresql":
         return True
-    # pg_trgm pads each word with spaces; only trigrams without padding can serve a LIKE '%word%'.
-    grams = db.session.scalar(select(func.show_trgm(literal(word.casefold()))))
-    return any(" " not in gram for gram in grams or [])
+    # pg_trgm takes its trigrams from runs of letters and digits as the database's locale sees them (not always
+    # as Python does), and only a run of three or more gives a LIKE '%word%' a trigram the index can look up.
+    runs = select(func.regexp_split_to_table(literal(word), "[^[:alnum:]]+").column_valued("run")).subquery()
+    return bool(db.session.scalar(select(func.coalesce(func.bool_or(func.char_length(runs.c.run) >= 3), False))))
 
 
 def checked_filter_value(flt: Any, value: str) -> str:

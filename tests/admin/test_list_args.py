@@ -56,6 +56,10 @@ def test_the_flask_admin_internals_the_adapter_uses_are_still_there(app: Flask) 
         ("flt0_posted_greater_than=10000-01-01+00:00:00", "is not a valid value for the filter"),
         ("search=ab", "at least three letters or digits"),
         ("search=%5C", "at least three letters or digits"),
+        ("search=ab-cd", "at least three letters or digits"),
+        ("search=x_y_z", "at least three letters or digits"),
+        ("search=%EF%BD%85%EF%BD%98", "at least three letters or digits"),  # two full-width letters
+        ("search=abc+de", "at least three letters or digits"),  # every word: a short one would be a scan
         ("search=" + "x" * 201, "too long"),
     ],
 )
@@ -68,6 +72,14 @@ def test_a_bad_list_argument_is_a_400_that_says_what_is_wrong(
     page = response.get_data(as_text=True)
     assert message in page
     assert '<a href="/admin/comment/">Back to the list, without the search and filters</a>' in page
+
+
+@pytest.mark.parametrize("search", ["abc", "ｅｘａｍｐｌｅ", "日本語", "élan", "^abc", "=abc def", "100% off"])
+def test_searches_the_indexes_can_serve_are_run(client: FlaskClient, login_as: Any, search: str) -> None:
+    CommentFactory(body="ｅｘａｍｐｌｅ 日本語 élan abc def 100% off")
+    login_as("moderator")
+    response = client.get("/admin/comment/", query_string={"search": search})
+    assert response.status_code == 200
 
 
 def test_a_filter_that_cannot_be_applied_never_widens_select_all(client: FlaskClient, login_as: Any) -> None:
