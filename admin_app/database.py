@@ -1,5 +1,6 @@
 """Declarative base with a naming convention, and the engine settings every database needs."""
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,18 @@ def _enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _regexp_replace(text: str | None, pattern: str | None, replacement: str | None, flags: str | None) -> str | None:
+    """PostgreSQL's regexp_replace(text, pattern, replacement, flags) as far as SQL written for both databases uses
+    it: back-references \\1 to \\9 (Python's own), flag g for every match, NULL in, NULL out."""
+    if text is None or pattern is None or replacement is None or flags is None:
+        return None
+    return re.sub(pattern, replacement, text, count=0 if "g" in flags else 1)
+
+
+def _add_functions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("regexp_replace", 4, _regexp_replace, deterministic=True)
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-SQLAlchemy and Flask-Migrate to the app."""
     from admin_app.config import MIGRATIONS_DIR
@@ -51,6 +64,8 @@ def init_app(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless each connection asks for them.
             event.listen(db.engine, "connect", _enforce_foreign_keys)
+            # The exports' cells call PostgreSQL's regexp_replace; SQLite has none of its own.
+            event.listen(db.engine, "connect", _add_functions)
 
 
 class random_hex(FunctionElement[str]):  # noqa: N801 (an SQL function)

@@ -56,8 +56,20 @@ def refuse_nul_bytes() -> None:
                                    "again."))  # fmt: skip
 
 
+def refuse_unusable_return_addresses() -> None:
+    """Flask-Admin sends the browser back to ``url`` (its lists' links and forms carry it) in a Location header,
+    which cannot hold a line break: Werkzeug raises, a 500 wherever a view redirects there (details, edit, create,
+    delete, moderation, undo). Flask-Admin's own check (is_safe_url) removes whitespace before it looks, then hands
+    the address on as it came. No address a page of ours sends holds a control character."""
+    for value in request.values.getlist("url"):
+        if any(ord(char) < 32 or char == "\x7f" for char in value):
+            abort(400, gettext("The address to return to contains a line break or another control character. Go "
+                               "back to the list and try again."))  # fmt: skip
+
+
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
+    app.before_request(refuse_unusable_return_addresses)
 
     @app.route("/")
     def root() -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -51,8 +52,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the access matrix's size, so every run states what it covered."""
+    """Print the access matrix's size and the hostile-input test's request count, so every run states what it
+    covered."""
     passed = terminalreporter.stats.get("passed", [])
+    if (hostile_all := sys.modules.get("tests.test_hostile_input")) is not None and hostile_all.REQUESTS:
+        terminalreporter.write_line(hostile_all.summary())
     matrix = [report for report in passed if "test_access.py::test_access[" in report.nodeid]
     if matrix:
         from tests.admin.test_access import CASES, ROLES, ROUTES

@@ -22,7 +22,7 @@ from admin_app import permissions as perm
 from admin_app.admin import export, formatters
 from admin_app.admin.access import AnyOf, Secured, requires
 from admin_app.admin.counting import count_query
-from admin_app.admin.list_args import INT4, ValidatedListArguments
+from admin_app.admin.list_args import INT4, ValidatedListArguments, list_query_args
 from admin_app.admin.lookups import check_lookup_arguments
 from admin_app.extensions import db
 from admin_app.services import audit
@@ -136,6 +136,9 @@ class SecuredModelView(Secured, ValidatedListArguments):
             return refused
         return export.respond(self, export_type)
 
+    def list_query_args(self) -> dict[str, list[str]]:
+        return list_query_args()
+
     def action_capability(self, name: str) -> str | None:
         """The capability an action of the list's menu needs; None for an action this view does not have."""
         return "delete" if name == "delete" else None  # refused where the view grants no "delete"
@@ -157,6 +160,7 @@ class SecuredModelView(Secured, ValidatedListArguments):
             # Flask-Admin's action_delete flashes str(exc) whatever this returns: the logged, generic error page
             # (admin_app/views.py) answers instead.
             raise exc
+        db.session.rollback()  # before anything (the page itself) reads through the failed transaction
         log.error("%s failed", request.endpoint, exc_info=exc)
         flash(gettext("The change could not be saved. The error was logged; please try again."), "error")
         return True

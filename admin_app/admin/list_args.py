@@ -45,6 +45,15 @@ WORD = re.compile(r"[^\W_]{3}")  # three letters or digits in a row (pg_trgm's w
 FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
+LIST_ARGUMENTS = ("page", "page_size", "sort", "desc", "search")
+
+
+def list_query_args() -> dict[str, list[str]]:
+    """The arguments of this request that describe a list (page, sort, search, filters), for links and forms that
+    carry the list on (export, confirmation): never any other, which url_for would take as its own keywords."""
+    return {name: values for name, values in request.args.lists() if name in LIST_ARGUMENTS or name.startswith("flt")}
+
+
 def refuse(message: str) -> NoReturn:
     abort(400, message)
 

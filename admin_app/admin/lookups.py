@@ -5,6 +5,7 @@ rebuilds an address letter by letter), matches the typed text literally, and ans
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import abort, request
@@ -17,6 +18,7 @@ from admin_app.admin.access import has_permission
 from admin_app.admin.list_args import INT4, MAX_TEXT, like_pattern, too_long_search
 from admin_app.extensions import db
 
+ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
 PAGE = 10  # suggestions per page, whatever the client asks for
 MAX_OFFSET = 1_000  # nobody pages through more suggestions than this: type more letters instead
 
@@ -31,15 +33,15 @@ class ScopedLookup(QueryAjaxModelLoader):
     def searched_columns(self) -> list[Any]:
         return self._cached_fields + (self.personal_fields if has_permission(perm.PERSONAL_DATA) else [])
 
-    def get_list(self, term: str, offset: int = 0, limit: int = PAGE) -> list[Any]:
-        pattern = like_pattern(term)
+    def get_list(self, term: str | None, offset: int | None = 0, limit: int = PAGE) -> list[Any]:
+        pattern = like_pattern(term or "")  # Flask-Admin passes None when the query is missing
         matches = [cast(column, String).ilike(pattern, escape="\\") for column in self.searched_columns()]
         query = self.get_query().filter(or_(*matches)).order_by(*[column for column in self._cached_fields])
         return list(query.offset(min(max(offset or 0, 0), MAX_OFFSET)).limit(min(limit, PAGE)).all())
 
     def get_one(self, pk: Any) -> Any:
         text = str(pk).strip()
-        if not text.isdigit() or int(text) > INT4:
+        if not ASCII_NUMBER.fullmatch(text) or int(text) > INT4:  # str.isdigit() also takes "²", which int() refuses
             return None  # the form then says "Not a valid choice"
         return super().get_one(int(text))
 
@@ -51,5 +53,5 @@ def check_lookup_arguments() -> None:
         abort(400, too_long_search())
     for name in ("offset", "limit"):
         value = request.args.get(name, "")
-        if value and not (value.isdigit() and int(value) <= INT4):
+        if value and not (ASCII_NUMBER.fullmatch(value) and int(value) <= INT4):
             abort(400, gettext("“%(name)s” must be a whole number from 0.", name=name))

@@ -30,6 +30,7 @@ from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import POSTED, has_permission, requires
 from admin_app.admin.base import SecuredModelView, parse_ids, require_fresh_login, ticked_ids
+from admin_app.admin.list_args import list_query_args
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
 from admin_app.services.moderation import OPERATIONS, Operation, Outcome, UndoRefused, affected, moderate, undo
@@ -138,7 +139,7 @@ class ModeratedView(SecuredModelView):
             form=form,
             select_all=request.form.get("select_all") == "1",
             row_ids=ticked_ids(),
-            list_args=request.args.to_dict(flat=False),
+            list_args=list_query_args(),
             return_url=get_redirect_target() or self.get_url(".index_view"),
         )
 
@@ -153,7 +154,7 @@ class ModeratedView(SecuredModelView):
             return self.render_confirmation(name, form), 400
         return_url = get_redirect_target() or self.get_url(".index_view")
         select_all = request.form.get("select_all") == "1"
-        details = {"select_all": True, "filters": request.args.to_dict(flat=False)} if select_all else None
+        details = {"select_all": True, "filters": list_query_args()} if select_all else None
         selection = self.selection()  # a list argument that cannot be applied is a 400 here, before any change
         try:
             outcome = self.run(name, selection, form, details)
@@ -189,7 +190,9 @@ class ModeratedView(SecuredModelView):
         return_url = get_redirect_target() or self.get_url(".index_view")
         entry_ids = parse_ids([request.form.get("entry")])
         if not entry_ids:
-            abort(400)
+            abort(
+                400, gettext("Which operation to undo could not be read. Open it from the audit trail and try again.")
+            )
         window = timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"])
         try:
             outcome = undo(

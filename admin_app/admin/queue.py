@@ -73,9 +73,9 @@ def current_actor() -> Actor:
 
 
 def refuse(message: str) -> NoReturn:
-    """A request no page of ours sends: say what was wrong, answer 400, change nothing."""
-    flash(message, "error")
-    abort(400)
+    """A request no page of ours sends: say what was wrong, answer 400, change nothing. The message is the error
+    page's own (views.error_page), not a flash beside its generic "could not be understood"."""
+    abort(400, message)
 
 
 def posted_ids() -> list[int]:

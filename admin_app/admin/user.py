@@ -146,6 +146,13 @@ class UserAdmin(ModeratedView):
 
     # The user form: fields one may not set are not in the form at all; the guardrails apply as in bulk.
 
+    def build_new_instance(self) -> Any:
+        # Flask-Security's identity for sessions and tokens; the form's role field adds the new user to the
+        # session (a relationship cascade) before on_model_change runs, and the column is NOT NULL.
+        user = super().build_new_instance()
+        user.fs_uniquifier = uuid.uuid4().hex
+        return user
+
     def create_form(self, obj: Any = None) -> Any:
         return self._without_forbidden_fields(super().create_form(obj))
 

@@ -104,9 +104,14 @@ def test_a_bad_period_is_refused_with_a_message(client: FlaskClient, login_as: A
         ("from=yesterday", "yesterday is not a date (YYYY-MM-DD)."),
         ("from=2026-03-10&to=2026-03-01", "The period starts after it ends."),
         ("from=2020-01-01&to=2026-01-01", "The period is too long: two years at most."),
+        ("to=9999-12-31", "Dates go from 1970 to 2999."),  # the end of the calendar: the day after overflowed
+        ("to=0001-01-01", "Dates go from 1970 to 2999."),
+        ("from=9999-12-30&to=9999-12-31", "Dates go from 1970 to 2999."),
     ]:
-        response = client.get(f"/admin/reports/comment-volume/?{query}")
-        assert response.status_code == 400 and message in response.text, query
+        for report in ("comment-volume", "moderation-activity", "new-users", "most-disabled-authors"):
+            for download in ("", "csv/"):
+                response = client.get(f"/admin/reports/{report}/{download}?{query}")
+                assert response.status_code == 400 and message in response.text, (report, download, query)
     assert client.get("/admin/reports/no-such-report/").status_code == 404
 
 

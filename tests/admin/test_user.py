@@ -190,3 +190,18 @@ def test_risky_operations_ask_for_a_recent_login_first(client: FlaskClient, logi
     assert roles_of(member) == [["user"]]
     db.session.expire_all()
     assert db.session.get(type(comment), comment.id) is not None
+
+
+def test_an_admin_creates_a_user_with_a_role_through_the_form(client: FlaskClient, login_as: Any) -> None:
+    """The form's role field puts the new user in the session before on_model_change: its fs_uniquifier (NOT
+    NULL) must already be set, or the page answered 500."""
+    login_as("admin")
+    staff = db.session.scalars(sa.select(Role).where(Role.name == "staff")).one()
+    response = client.post(
+        "/admin/user/new/",
+        data={"username": "newcomer", "email": "newcomer@example.org", "roles": [str(staff.id)], "active": "y",
+              "csrf_token": csrf_token(client)},
+    )  # fmt: skip
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    created = db.session.scalars(sa.select(User).where(User.username == "newcomer")).one()
+    assert len(created.fs_uniquifier) == 32 and [role.name for role in created.roles] == ["staff"]

@@ -162,7 +162,7 @@ def test_the_database_applies_exactly_the_python_rule(app: Flask) -> None:
     )
     db.session.commit()
 
-    stored = dict(db.session.execute(sa.select(Comment.id, Comment.body)).tuples().all())
+    stored = {id_: body for id_, body in db.session.execute(sa.select(Comment.id, Comment.body))}
 
     bodies = bodies_by_id(exported_comments(app))
 
