@@ -15,7 +15,7 @@ from flask_admin.model.base import ViewArgs
 from admin_app.extensions import db
 from admin_app.models import Comment
 from tests.conftest import csrf_token
-from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.factories import CommentFactory
 
 
 def test_the_flask_admin_internals_the_adapter_uses_are_still_there(app: Flask) -> None:
@@ -84,8 +84,7 @@ def test_searches_the_indexes_can_serve_are_run(client: FlaskClient, login_as: A
 
 def test_a_filter_that_cannot_be_applied_never_widens_select_all(client: FlaskClient, login_as: Any) -> None:
     """Flask-Admin skips an invalid filter with a flash: "every matching row" would then be every row."""
-    spam = CommentFactory(body="Cheap watches")
-    CommentFactory(body="Nice post")
+    CommentFactory.create_batch(2)
     login_as("moderator")
     for broken in ["flt0_post_id_equals=abc", "flt0_nonsense=1"]:
         response = client.post(
@@ -95,27 +94,7 @@ def test_a_filter_that_cannot_be_applied_never_widens_select_all(client: FlaskCl
         )  # fmt: skip
         assert response.status_code == 400, broken
     db.session.expire_all()
-    assert db.session.scalar(sa.select(sa.func.count()).where(Comment.disabled)) == 0
-    assert spam.id
-
-
-def test_in_list_filters_count_on_both_databases(client: FlaskClient, login_as: Any) -> None:
-    post = PostFactory()
-    CommentFactory.create_batch(3, post=post)
-    CommentFactory()
-    login_as("moderator")
-    response = client.get(f"/admin/comment/?flt0_post_id_in_list={post.id},{post.id + 1000}")
-    assert response.status_code == 200 and "List (3)" in response.get_data(as_text=True)
-
-
-def test_search_matches_wildcards_literally(client: FlaskClient, login_as: Any) -> None:
-    CommentFactory(body="a discount of 100% today")
-    CommentFactory(body="a discount of 1000 today")
-    CommentFactory(body="snake_case_name here")
-    CommentFactory(body="snakeXcaseXname here")
-    login_as("moderator")
-    assert "List (1)" in client.get("/admin/comment/?search=100%25").get_data(as_text=True)
-    assert "List (1)" in client.get("/admin/comment/?search=snake_case").get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Comment.disabled)) == 0, "nothing was disabled"
 
 
 def test_a_page_past_the_end_goes_to_the_last_page(client: FlaskClient, login_as: Any) -> None:
@@ -127,42 +106,3 @@ def test_a_page_past_the_end_goes_to_the_last_page(client: FlaskClient, login_as
         assert response.headers["Location"] == "/admin/comment/?page=1&page_size=20&flt0_disabled_equals=0"
     assert client.get("/admin/comment/?page=1").status_code == 200
     assert client.get("/admin/comment/?page=999999999").status_code == 400, "beyond any list: a quick 400"
-
-
-def test_url_for_keywords_in_the_query_string_are_not_passed_on(client: FlaskClient, login_as: Any) -> None:
-    CommentFactory()
-    login_as("moderator")
-    for extra in ["_scheme=javascript&_external=1", "_anchor=x", "_method=POST", "endpoint=x", "values=1"]:
-        response = client.get(f"/admin/comment/?{extra}")
-        page = response.get_data(as_text=True)
-        assert response.status_code == 200, extra
-        assert 'href="javascript:/' not in page and "http://localhost/admin" not in page and "#x" not in page
-
-
-def test_nul_bytes_are_refused_everywhere(client: FlaskClient, login_as: Any) -> None:
-    comment = CommentFactory()
-    login_as("admin")
-    for response in [
-        client.get("/admin/comment/?search=abc%00def"),
-        client.get("/admin/comment/?flt0_reason_equals=sp%00am"),
-        client.post(f"/admin/comment/edit/?id={comment.id}", data={"body": "a\x00b", "csrf_token": csrf_token(client)}),
-    ]:
-        assert response.status_code == 400
-        assert "NUL character" in response.get_data(as_text=True)
-
-
-def test_too_many_ticked_rows_is_a_400(client: FlaskClient, login_as: Any) -> None:
-    login_as("moderator")
-    response = client.post(
-        "/admin/comment/action/",
-        data={"action": "disable", "rowid": [str(n) for n in range(1, 1502)], "csrf_token": csrf_token(client)},
-    )
-    assert response.status_code == 400 and "Too many rows ticked" in response.get_data(as_text=True)
-
-
-def test_a_body_over_the_cap_is_a_413(client: FlaskClient, login_as: Any) -> None:
-    login_as("moderator")
-    response = client.post("/admin/comment/action/", data={"note": "x" * 2_000_000})
-    assert response.status_code == 413
-    assert "larger than the back office accepts" in response.get_data(as_text=True)
-    assert UserFactory  # the factories module stays the one source of test users
