@@ -51,7 +51,7 @@ PYBABEL := $(VENV)/bin/pybabel
 LOCALES := es fr de pt_BR ja ar
 
 i18n-extract: install  ## translations/messages.pot from the code and templates
-	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --add-comments=Translators: \
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_ngettext:1,2 -k _n:1,2 --add-comments=Translators: \
 		--no-wrap --sort-by-file --project=back-office -o translations/messages.pot .
 
 i18n-update: i18n-extract  ## merge the template into every language's messages.po

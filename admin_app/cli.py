@@ -1,5 +1,5 @@
-"""Commands the extensions lack: `seed`, `roles-sync`, `export` (`db` is Flask-Migrate's; `users`, `roles`
-Flask-Security's)."""
+"""Commands the extensions lack: `seed`, `roles-sync`, `export`, `worker` (`db` is Flask-Migrate's; `users`,
+`roles` Flask-Security's; `worker` runs RQ's own worker)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from admin_app import jobs
 from admin_app.admin import export_command
 from admin_app.extensions import db
 from admin_app.services import role as role_service
@@ -103,7 +104,18 @@ def export(
     click.echo(f"{rows} rows exported.", err=True)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run background jobs: RQ's worker on JOBS_REDIS_URL, under this app (several may run, on any host)."""
+    if not jobs.queued():
+        raise click.ClickException("JOBS_REDIS_URL is not set: jobs run inline, in the request that asks for them.")
+    jobs.work(burst=burst)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(roles_sync)
     app.cli.add_command(export)
+    app.cli.add_command(worker)

@@ -1,10 +1,13 @@
 """Declarative base with a naming convention, and the engine settings every database needs."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context
 from sqlalchemy import MetaData, String, event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
@@ -53,6 +56,28 @@ def _add_functions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function("regexp_replace", 4, _regexp_replace, deterministic=True)
 
 
+# Set while a job runs inside a request (no Redis: jobs run inline) or an export streams: no statement timeout.
+_UNLIMITED: ContextVar[bool] = ContextVar("unlimited_statements", default=False)
+
+
+@contextmanager
+def unlimited_statements() -> Iterator[None]:
+    """Lift WEB_STATEMENT_TIMEOUT_S for the work done inside (a job run inline, an export that streams)."""
+    token = _UNLIMITED.set(True)
+    try:
+        yield
+    finally:
+        _UNLIMITED.reset(token)
+
+
+def _limit_web_statements(connection: Any) -> None:
+    """PostgreSQL cancels any statement of a web request that runs longer than WEB_STATEMENT_TIMEOUT_S (each
+    transaction's own SET LOCAL: a pooled connection carries nothing over to a job)."""
+    if has_request_context() and not _UNLIMITED.get():
+        milliseconds = int(float(current_app.config["WEB_STATEMENT_TIMEOUT_S"]) * 1000)
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-SQLAlchemy and Flask-Migrate to the app."""
     from admin_app.config import MIGRATIONS_DIR
@@ -66,6 +91,8 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "connect", _enforce_foreign_keys)
             # The exports' cells call PostgreSQL's regexp_replace; SQLite has none of its own.
             event.listen(db.engine, "connect", _add_functions)
+        else:
+            event.listen(db.engine, "begin", _limit_web_statements)
 
 
 class random_hex(FunctionElement[str]):  # noqa: N801 (an SQL function)

@@ -23,11 +23,12 @@ AUDIT_READ = "audit-read"
 UNDO_ANY = "moderation-undo-any"  # undo another moderator's operation
 REPORT_READ = "report-read"  # the reports (moderation activity, comment volume, new users, most-disabled authors)
 REPORT_EXPORT = "report-export"  # CSV exports of the lists one may read, and the reports' downloads
+JOBS_ANY = "job-any"  # see, cancel and download anyone's background jobs (one's own need nothing more)
 
 ALL = (
     USER_READ, USER_MANAGE, ROLE_ASSIGN, PERSONAL_DATA, ROLE_READ, ROLE_MANAGE,
     POST_READ, POST_MANAGE, POST_MODERATE,
-    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY, REPORT_READ, REPORT_EXPORT,
+    COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY, REPORT_READ, REPORT_EXPORT, JOBS_ANY,
 )  # fmt: skip
 
 # name -> (description, permissions). "user" is the default role: a site member with no back-office access.

@@ -6,7 +6,8 @@ import logging
 
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from admin_app.extensions import db
@@ -20,22 +21,31 @@ def _texts(code: int) -> tuple[str, str]:
               gettext("The request could not be understood. If you submitted a form, reload the page and try again.")),
         403: (gettext("Forbidden"), gettext("You do not have permission to open this page.")),
         404: (gettext("Page not found"), gettext("There is nothing at this address.")),
+        410: (gettext("No longer here"), gettext("What was at this address has expired.")),
         405: (gettext("Method not allowed"), gettext("This address does not accept that kind of request.")),
         413: (gettext("Request too large"), gettext("The request is larger than the back office accepts.")),
         429: (gettext("Too many requests"), gettext("Too many attempts. Please wait a moment and try again.")),
+        503: (gettext("This took too long"),
+              gettext("The page took longer than the back office allows (%(seconds)s seconds) and was stopped. Narrow "
+                      "the list with a filter or a search, or export it in the background.",
+                      seconds=current_app.config["WEB_STATEMENT_TIMEOUT_S"])),
     }  # fmt: skip
     return texts.get(code, (gettext("Something went wrong"), gettext("The error was logged. Please try again later.")))
 
 
 def error_page(error: Exception) -> tuple[str, int]:
     """Every error renders inside the back office's layout, in the user's language, without internals."""
-    if not isinstance(error, HTTPException):
+    if timed_out(error):
+        log.warning("statement timeout in %s %s", request.method, request.path)
+        db.session.rollback()
+        error = ServiceUnavailable()
+    elif not isinstance(error, HTTPException):
         log.exception("unhandled error", exc_info=error)
         db.session.rollback()
         error = InternalServerError()
     code = error.code or 500
     title, message = _texts(code)
-    if code == 400 and error.description != type(error).description:
+    if code in (400, 410) and error.description != type(error).description:
         # abort(400, gettext("...")): what was wrong with the request, in our own words, already translated. (Other
         # codes keep the generic text: Flask-Limiter's 429, for one, describes its limit in English.)
         message = str(error.description)
@@ -44,6 +54,11 @@ def error_page(error: Exception) -> tuple[str, int]:
     on_a_list = code == 400 and request.method == "GET" and (request.endpoint or "").endswith(".index_view")
     list_url = request.path if on_a_list else None
     return index_view.render("errors/error.html", title=title, message=message, list_url=list_url), code
+
+
+def timed_out(error: Exception) -> bool:
+    """PostgreSQL stopped a statement at WEB_STATEMENT_TIMEOUT_S (admin_app/database.py)."""
+    return isinstance(error, OperationalError) and type(error.orig).__name__ == "QueryCanceled"
 
 
 def refuse_nul_bytes() -> None:

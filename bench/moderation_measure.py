@@ -16,7 +16,8 @@ from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import Comment
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import OPERATIONS, moderate
+from admin_app.services.moderation import moderate
+from admin_app.services.operations import OPERATIONS
 from bench import moderation_data as data
 from bench.measure import SqlMeter
 

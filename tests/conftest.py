@@ -43,7 +43,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        on_sqlite = params.get("database_url") == "sqlite"
+        # A test of its own database (a browser journey) is on SQLite unless TEST_DATABASE_URL is set.
+        on_sqlite = params.get("database_url", "sqlite" if not os.environ.get("TEST_DATABASE_URL") else "") == "sqlite"
         needs_redis = item.get_closest_marker("redis") and not os.environ.get("TEST_REDIS_URL")
         (drop if (on_sqlite and item.get_closest_marker("postgresql_only")) or needs_redis else keep).append(item)
     if drop:

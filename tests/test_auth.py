@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
-from admin_app.services.user import set_active
+from admin_app.services.change import Order
+from admin_app.services.operations import OPERATIONS
 from tests.conftest import csrf_token, sign_in
 from tests.factories import PASSWORD, UserFactory
 
@@ -175,11 +176,10 @@ def test_deactivation_ends_every_cookie_for_good(app: Flask, client: FlaskClient
     session_cookie, remembered = client.get_cookie("session"), client.get_cookie("remember_token")
     assert session_cookie is not None and remembered is not None
 
-    actor = Actor(admin.id, admin.email, None)
-    set_active([user.id], False, admin, actor)
-    db.session.commit()
-    set_active([user.id], True, admin, actor)
-    db.session.commit()
+    order = Order(Actor(admin.id, admin.email, None), reason="abuse")
+    for name in ("user.deactivate", "user.activate"):
+        OPERATIONS[name].apply(OPERATIONS[name], [user.id], order)
+        db.session.commit()
 
     for name, cookie in [("session", session_cookie), ("remember_token", remembered)]:
         response = signed_in_browser(app, name, cookie.value).get("/admin/")

@@ -33,7 +33,8 @@ from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
 from admin_app.models import Role, User
 from admin_app.services.audit import Actor as AuditActor
-from admin_app.services.moderation import OPERATIONS, moderate
+from admin_app.services.moderation import moderate
+from admin_app.services.operations import OPERATIONS
 from admin_app.services.role import sync_roles
 from tests.conftest import csrf_token, sign_in
 from tests.factories import CommentFactory, PostFactory, UserFactory
@@ -171,7 +172,7 @@ def describe(method: str, path: str, query: Sequence[tuple[str, str]], data: Seq
 
 def says_what_is_wrong(body: str) -> bool:
     error_page = re.search(r'<h1 class="h3">[^<]+</h1>\s*<p>[^<]+</p>', body)
-    return bool(error_page) or 'class="invalid-feedback"' in body
+    return bool(error_page) or 'class="invalid-feedback"' in body or 'id="nothing-to-do"' in body
 
 
 def route(method: str, path: str) -> str:
@@ -407,7 +408,7 @@ def test_actions_confirmations_and_undo(scene: Scene, data: st.DataObject) -> No
         form = joined(sent({"action": actions, "select_all": ("", "1"), "url": back}), rows)
     elif kind == "moderate":
         fields = {
-            "operation": sorted(view.moderation.values()), "select_all": ("", "1"),
+            "operation": sorted(operation.name for operation in view.operations.values()), "select_all": ("", "1"),
             "reason": scene.app.config["MODERATION_REASONS"], "note": ("", "a wave of spam"),
             "role": sorted(perm.ROLES), "confirmed": ("1",), "url": back,
         }  # fmt: skip
@@ -424,7 +425,12 @@ def test_huge_ticked_lists(scene: Scene, data: st.DataObject) -> None:
     view = data.draw(st.sampled_from([v for v in scene.model_views(role) if isinstance(v, ModeratedView)]))
     rows = data.draw(long_list("rowid", scene.existing(view.endpoint), HUGE), label="rows")
     if data.draw(st.booleans(), label="confirmed"):
-        form = [("operation", sorted(view.moderation.values())[0]), ("reason", "spam"), ("confirmed", "1"), *rows]
+        form = [
+            ("operation", sorted(operation.name for operation in view.operations.values())[0]),
+            ("reason", "spam"),
+            ("confirmed", "1"),
+            *rows,
+        ]
         scene.send(role, "POST", f"/admin/{view.endpoint}/moderate/", data=form)
     else:
         scene.send(role, "POST", f"/admin/{view.endpoint}/action/", data=[("action", view._actions[0][0]), *rows])

@@ -75,7 +75,7 @@ def test_the_committed_template_is_what_the_code_extracts(tmp_path: Path) -> Non
     subprocess.run(
         [
             str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg", "-k", "_l",
-            "-k", "lazy_ngettext:1,2", "--add-comments=Translators:", "-o", str(fresh), ".",
+            "-k", "lazy_ngettext:1,2", "-k", "_n:1,2", "--add-comments=Translators:", "-o", str(fresh), ".",
         ],
         cwd=ROOT,
         check=True,

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from admin_app.admin.audit import AuditAdmin
 from admin_app.admin.comment import CommentAdmin
 from admin_app.admin.dashboard import DashboardView
+from admin_app.admin.jobs import JobsView
 from admin_app.admin.post import PostAdmin
 from admin_app.admin.preferences import PreferencesView
 from admin_app.admin.queue import QueueView
@@ -38,5 +39,6 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), endpoint="role"))
     admin.add_view(AuditAdmin(AuditEntry, db, name=_l("Audit trail"), endpoint="audit"))
     admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports", url="/admin/reports/"))
+    admin.add_view(JobsView(name=_l("My jobs"), endpoint="jobs", url="/admin/jobs/"))
     admin.add_view(PreferencesView(name=_l("Your preferences"), endpoint="preferences", url="/admin/preferences/"))
     return admin

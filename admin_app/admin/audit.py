@@ -12,10 +12,10 @@ from admin_app import permissions as perm
 from admin_app.admin import formatters
 from admin_app.admin import moderation_text as text
 from admin_app.admin.base import SecuredModelView
-from admin_app.admin.moderation import UNDO_ENDPOINTS
+from admin_app.admin.moderation import undo_endpoint
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, User
-from admin_app.services.moderation import OPERATIONS
+from admin_app.services.operations import OPERATIONS
 
 SHOWN_ROWS = 200
 
@@ -70,37 +70,59 @@ class AuditAdmin(SecuredModelView):
         return {
             "affected_rows": rows,
             "change_rows": change_rows(entry),
-            "undo_endpoint": UNDO_ENDPOINTS.get(entry.target) if undoable else None,
+            "undo_endpoint": undo_endpoint(operation) if operation is not None and undoable else None,
             "shown_rows": SHOWN_ROWS,
         }
 
 
 def change_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:
-    """An entry's before and after, one (what, before, after) line per user or field, for people to read: role
-    changes per user, (de)activations per user, form edits per field."""
+    """An entry's before and after, one (what, before, after) line per user or field, for people to read: account
+    operations per user (from their audit rows), form edits per field."""
     details = entry.details if isinstance(entry.details, dict) else {}
-    if entry.action == "user.roles":
-        changes = details.get("changes", {})
-        names = user_labels(int(user_id) for user_id in changes)
-        return [(names[int(uid)], shown(before), shown(after)) for uid, (before, after) in changes.items()]
-    if entry.action in {"user.activate", "user.deactivate"}:
-        before, after = (active_label(flag) for flag in details.get("active", [None, None]))
-        names = user_labels(details.get("users", []))
-        return [(name, before, after) for name in names.values()]
+    operation = OPERATIONS.get(entry.action)
+    if operation is not None and operation.changes is User:
+        return account_rows(entry, operation, details)
+    if entry.action == "user.roles" or "users" in details:  # recorded before account operations had audit rows
+        return legacy_account_rows(entry, details)
     changes = details.get("changes")
     if isinstance(changes, dict):
         return [(str(field), shown(before), shown(after)) for field, (before, after) in changes.items()]
     return []
 
 
+def account_rows(entry: AuditEntry, operation: Any, details: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = db.session.scalars(
+        select(AuditRow).where(AuditRow.entry_id == entry.id).order_by(AuditRow.row_id).limit(SHOWN_ROWS)
+    ).all()
+    names = user_labels(row.row_id for row in rows)
+    role = details.get("role")
+    lines = []
+    for row in rows:
+        if role is None:  # (de)activation
+            lines.append((names[row.row_id], active_label(row.flag_before), active_label(operation.value)))
+            continue
+        before = sorted(name.strip() for name in (row.roles_before or "").split(",") if name.strip())
+        after = sorted({*before, role}) if operation.value else [name for name in before if name != role]
+        lines.append((names[row.row_id], shown(before), shown(after)))
+    return lines
+
+
+def legacy_account_rows(entry: AuditEntry, details: dict[str, Any]) -> list[tuple[str, str, str]]:
+    if entry.action == "user.roles":
+        changes = details.get("changes", {})
+        names = user_labels(int(user_id) for user_id in changes)
+        return [(names[int(uid)], shown(before), shown(after)) for uid, (before, after) in changes.items()]
+    before, after = (active_label(flag) for flag in details.get("active", [None, None]))
+    return [(name, before, after) for name in user_labels(details.get("users", [])).values()]
+
+
 def rows_changed(entry: AuditEntry) -> int:
-    """Moderation records each row it changed; account operations list their users in the details."""
+    """Operations record each row they changed; an export the rows that went out; older account entries listed
+    their users in the details."""
     details = entry.details if isinstance(entry.details, dict) else {}
     if isinstance(details.get("rows"), int):  # an export: the rows that went out
         return int(details["rows"])
-    return int(entry.row_count) or len(
-        details.get("changes", {}) if entry.action == "user.roles" else details.get("users", [])
-    )
+    return int(entry.row_count) or len(details.get("changes", {}) or details.get("users", []))
 
 
 def user_labels(ids: Any) -> dict[int, str]:

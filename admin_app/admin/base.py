@@ -18,11 +18,12 @@ from flask_security import check_and_update_authn_fresh, current_user
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
+from admin_app import jobs
 from admin_app import permissions as perm
-from admin_app.admin import export, formatters
+from admin_app.admin import background, export, formatters
 from admin_app.admin.access import AnyOf, Secured, requires
 from admin_app.admin.counting import count_query
-from admin_app.admin.list_args import INT4, ValidatedListArguments, list_query_args
+from admin_app.admin.list_args import INT4, ValidatedListArguments, every_match, list_count, list_query_args
 from admin_app.admin.lookups import check_lookup_arguments
 from admin_app.extensions import db
 from admin_app.services import audit
@@ -134,7 +135,17 @@ class SecuredModelView(Secured, ValidatedListArguments):
     def export(self, export_type: str) -> Any:
         if self.export_needs_fresh_login and (refused := require_fresh_login(self.get_url(".index_view"))):
             return refused
+        if export_type == "csv" and self.export_in_background():
+            job = background.submit_export(self, every_match(self), request.args.get("bom") == "1", form_actor())
+            return redirect(url_for("jobs.job_view", job_id=job.id))
         return export.respond(self, export_type)
+
+    def export_in_background(self) -> bool:
+        """When asked (``background=1``), and with a worker for any export of more than INLINE_EXPORT_ROWS rows:
+        a file to download from the job's page rather than a stream that holds a web worker."""
+        if request.args.get("background") == "1":
+            return True
+        return jobs.queued() and (list_count(self) or 0) > current_app.config["INLINE_EXPORT_ROWS"]
 
     def list_query_args(self) -> dict[str, list[str]]:
         return list_query_args()

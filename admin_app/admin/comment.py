@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
 
@@ -20,7 +19,6 @@ class CommentAdmin(ModeratedView):
     # Comments are deleted through the audited "delete" action, not Flask-Admin's per-row delete.
     permissions = {"read": perm.COMMENT_READ, "create": perm.COMMENT_MANAGE, "edit": perm.COMMENT_MANAGE,
                    "moderate": perm.COMMENT_MODERATE, "export": (perm.COMMENT_READ, perm.REPORT_EXPORT)}  # fmt: skip
-    moderation = {"disable": "comment.disable", "enable": "comment.enable", "delete": "comment.delete"}
 
     column_list = ("id", "author", "post", "body", "timestamp", "disabled")
     column_export_list = (
@@ -64,15 +62,3 @@ class CommentAdmin(ModeratedView):
         "author": ScopedLookup("author", User, fields=("username",), personal_fields=("email",)),
         "post": ScopedLookup("post", Post, fields=("body",)),
     }
-
-    @action("disable", _l("Disable"))
-    def action_disable(self, ids: list[str]) -> str:
-        return self.confirm("comment.disable")
-
-    @action("enable", _l("Enable"))
-    def action_enable(self, ids: list[str]) -> str:
-        return self.confirm("comment.enable")
-
-    @action("delete", _l("Delete"))
-    def action_delete(self, ids: list[str]) -> str:
-        return self.confirm("comment.delete")

@@ -12,14 +12,13 @@ from typing import Any, BinaryIO
 
 from flask import Response, abort, request, stream_with_context
 from flask_security import current_user
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
-from sqlalchemy.sql import ColumnElement
 
+from admin_app.admin.list_args import list_query
 from admin_app.database import utcnow
 from admin_app.extensions import db
-from admin_app.models import Role, User
-from admin_app.models.user import roles_users
+from admin_app.models import User
 from admin_app.services import audit
 from admin_app.services.export import Column, CsvStream
 
@@ -33,15 +32,6 @@ AUTHOR = aliased(User, name="export_author")
 
 def with_author(query: Any, author_id: InstrumentedAttribute[Any]) -> Any:
     return query.outerjoin(AUTHOR, AUTHOR.id == author_id)
-
-
-def role_names_of(user_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[Any]:
-    return (
-        select(func.aggregate_strings(Role.name, ", "))
-        .join(roles_users, roles_users.c.role_id == Role.id)
-        .where(roles_users.c.user_id == user_id)
-        .scalar_subquery()
-    )
 
 
 def columns(view: Any) -> list[Column]:
@@ -58,12 +48,7 @@ def columns(view: Any) -> list[Column]:
 
 def statement(view: Any) -> Select[Any]:
     """The list's own query (get_query, filters, search, sort) without its pagination."""
-    args = view._get_list_extra_args()
-    sort = view._get_column_by_idx(args.sort)
-    _count, query = view.get_list(
-        0, sort[0] if sort else None, args.sort_desc, args.search, args.filters, execute=False, page_size=0
-    )
-    return view.export_query(query).statement
+    return view.export_query(list_query(view)).statement
 
 
 def stream(view: Any, bom: bool = False) -> CsvStream:

@@ -1,6 +1,10 @@
-"""A list's query-string arguments, validated before they reach SQL; the one adapter over Flask-Admin's private
-list-argument API (``_get_list_extra_args``, ``_get_list_filter_args``, ``_apply_search``, ``_filter_args``,
-``_search_fields``, ``_list_columns``; tests/admin/test_list_args.py fails when the pinned Flask-Admin changes them).
+"""A list's query-string arguments, validated before they reach SQL, and turned into the list's query: the one
+adapter over Flask-Admin's private list API (``_get_list_extra_args``, ``_get_list_filter_args``,
+``_apply_search``, ``_filter_args``, ``_search_fields``, ``_list_columns``, ``_get_column_by_idx``,
+``_get_list_url``, ``Admin._views``; tests/admin/test_list_args.py fails when the pinned Flask-Admin changes them).
+
+A Selection (which rows of which list: ticked ids, or every row matching the list's arguments) is data, so a job,
+the export and the shell rebuild it into the view's own scoped query here, the way the list itself would.
 
 What a list is asked for is also what select-all-matching and the export work on, so an argument that cannot be
 applied is refused with a 400 in the reader's language, never dropped: a filter Flask-Admin would skip with a
@@ -13,10 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from flask import abort, redirect, request
+from flask import Flask, abort, current_app, redirect, request
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.base import ViewArgs
 from flask_admin.model.filters import (
@@ -29,7 +35,8 @@ from flask_admin.model.filters import (
     BaseIntListFilter,
 )
 from flask_babel import gettext
-from sqlalchemy import BigInteger, Unicode, cast, func, literal, or_, select
+from flask_login import login_user  # type: ignore[import-untyped]
+from sqlalchemy import BigInteger, Select, Unicode, cast, func, literal, or_, select
 from sqlalchemy.orm import Query
 
 from admin_app.extensions import db
@@ -52,6 +59,104 @@ def list_query_args() -> dict[str, list[str]]:
     """The arguments of this request that describe a list (page, sort, search, filters), for links and forms that
     carry the list on (export, confirmation): never any other, which url_for would take as its own keywords."""
     return {name: values for name, values in request.args.lists() if name in LIST_ARGUMENTS or name.startswith("flt")}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rows of the list ``view`` (an endpoint): the ``ids`` ticked, or (None) every row matching ``args``,
+    the list's own query-string arguments (filters, search, sort; list_query_args)."""
+
+    view: str
+    args: tuple[tuple[str, str], ...] = ()
+    ids: tuple[int, ...] | None = None
+
+    @property
+    def every_match(self) -> bool:
+        return self.ids is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"view": self.view, "args": [list(pair) for pair in self.args], "ids": self.ids}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Selection:
+        ids = data.get("ids")
+        return cls(str(data["view"]), tuple((str(k), str(v)) for k, v in data.get("args", ())), None if ids is None
+                   else tuple(int(i) for i in ids))  # fmt: skip
+
+
+def every_match(view: Any) -> Selection:
+    """Every row of the list as this request's arguments describe it (an export)."""
+    return Selection(
+        view.endpoint, tuple((name, value) for name, values in list_query_args().items() for value in values)
+    )
+
+
+def request_selection(view: Any, ticked: list[int]) -> Selection:
+    """The selection an action form posts: ``select_all=1`` for every matching row, else the ticked rows."""
+    if request.form.get("select_all") == "1":
+        return every_match(view)
+    return Selection(view.endpoint, every_match(view).args, tuple(ticked))
+
+
+def list_query(view: Any, *, sorted_: bool = True) -> Any:
+    """The list's own query for this request's arguments (get_query, filters, search and, if asked, sort), all
+    pages: what the list shows, page after page."""
+    return _list(view, sorted_)[1]
+
+
+def list_count(view: Any) -> int | None:
+    """The list's count for this request's arguments, as the list shows it (exact, or the planner's estimate on a
+    large table: admin/counting.py)."""
+    count = _list(view, False)[0]
+    return int(count) if count is not None else None
+
+
+def _list(view: Any, sorted_: bool) -> tuple[Any, Any]:
+    args = view._get_list_extra_args()
+    sort = view._get_column_by_idx(args.sort) if sorted_ else None
+    sort_desc = args.sort_desc if sorted_ else False
+    return view.get_list(0, sort[0] if sort else None, sort_desc, args.search, args.filters, execute=False, page_size=0)
+
+
+def selected_ids(view: Any, selection: Selection) -> Select[Any]:
+    """The ids of the rows ``selection`` names, within the view's scope (a crafted id the list would not show is
+    not selected), as one SELECT to use as a subquery. Every-match selections read this request's arguments:
+    call it in the list's own request, or within ``listing``."""
+    if selection.ids is not None:
+        query = view.get_query().filter(view.model.id.in_(selection.ids))
+    else:
+        query = list_query(view, sorted_=False)
+    return query.with_entities(view.model.id).order_by(None).statement
+
+
+def list_views(app: Flask | None = None) -> dict[str, Any]:
+    """The back office's list (model) views by endpoint."""
+    admin = (app or current_app).extensions["admin"][0]
+    return {view.endpoint: view for view in admin._views if hasattr(view, "model")}
+
+
+@contextmanager
+def listing(selection: Selection, user: Any) -> Iterator[Any]:
+    """Outside the list's own request (a job, the shell): a request for the list with the selection's arguments,
+    signed in as ``user``, so the view scopes, validates and checks permissions as it would for them."""
+    view = list_views()[selection.view]
+    with current_app.test_request_context(f"{view.url}/", query_string=list(selection.args)):
+        login_user(user)
+        yield view
+
+
+def described(view: Any, args: tuple[tuple[str, str], ...]) -> list[str]:
+    """A list's arguments in words, for people: "Status equals Disabled", "Search: “watches”"."""
+    words = []
+    for name, value in args:
+        match = re.fullmatch(r"flt(\d{1,3})_(.+)", name)
+        if name == "search":
+            words.append(gettext("Search: “%(terms)s”", terms=value))
+        elif match and match.group(2) in view._filter_args:
+            flt = view._filter_args[match.group(2)][1]
+            options = dict((str(key), label) for key, label in flt.get_options(view) or ())
+            words.append(f"{flt.name} {flt.operation()} {options.get(value, value)}")
+    return words
 
 
 def refuse(message: str) -> NoReturn:

@@ -1,18 +1,22 @@
-"""ModeratedView: moderation actions with a confirmation page, select-all-matching and undo.
+"""ModeratedView: the registry's operations (admin_app/services/operations.py) as list actions, with a
+confirmation page, select-all-matching, background jobs and undo.
 
 An action (ticked rows, or every row matching the list's filters and search) renders a confirmation page with the
 exact number of rows that will change and asks for a reason; confirming posts to ``moderate_view``, which derives
-the ids again from the view's own query, so a crafted POST cannot reach rows the list would not show.
+the ids again from the view's own query, so a crafted POST cannot reach rows the list would not show. Above
+INLINE_ROWS_LIMIT rows the operation runs as a background job (admin_app/jobs.py) and the moderator lands on its
+page.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext
@@ -26,20 +30,22 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from admin_app import jobs
 from admin_app import permissions as perm
+from admin_app.admin import background
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import POSTED, has_permission, requires
 from admin_app.admin.base import SecuredModelView, parse_ids, require_fresh_login, ticked_ids
-from admin_app.admin.list_args import list_query_args
+from admin_app.admin.list_args import Selection, list_query_args, list_views, request_selection, selected_ids
 from admin_app.extensions import db
+from admin_app.models import AuditEntry, Role
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import OPERATIONS, Operation, Outcome, UndoRefused, affected, moderate, undo
+from admin_app.services.change import Order
+from admin_app.services.moderation import UndoRefused, row_count, undo
+from admin_app.services.operations import OPERATIONS, Operation, offered_on
 from admin_app.services.user import Refused
 
 log = logging.getLogger(__name__)
-
-# Where an operation on a table is undone (user.disable_comments changes comments).
-UNDO_ENDPOINTS = {"comments": "comment.undo_view", "posts": "post.undo_view"}
 
 
 class ModerationForm(BaseForm):
@@ -47,97 +53,111 @@ class ModerationForm(BaseForm):
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
+class RoleChoiceForm(ModerationForm):
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+
+
 def current_actor() -> Actor:
     return Actor(current_user.id, current_user.email, request.remote_addr)
 
 
+def undo_endpoint(operation: Operation) -> str | None:
+    """Where an operation's result is undone: the list of the table it changed (user.disable_comments changes
+    comments, so the comment list undoes it); None when it cannot be undone."""
+    if not operation.undoable:
+        return None
+    views = list_views().items()
+    return next((f"{name}.undo_view" for name, view in views if view.model is operation.changes), None)
+
+
+def undo_button(operation: Operation, entry_id: int | None, return_url: str) -> Markup:
+    endpoint = undo_endpoint(operation)
+    if endpoint is None or entry_id is None:
+        return Markup("")
+    return Markup(
+        '<form method="post" action="%s" class="d-inline ml-2">'
+        '<input type="hidden" name="csrf_token" value="%s">'
+        '<input type="hidden" name="entry" value="%s"><input type="hidden" name="url" value="%s">'
+        '<button type="submit" class="btn btn-sm btn-outline-dark" data-undo>%s</button></form>'
+    ) % (url_for(endpoint), generate_csrf(), entry_id, return_url, gettext("Undo"))
+
+
 class ModeratedView(SecuredModelView):
-    """Subclasses map their Flask-Admin action names to operation names in ``moderation``.
+    """A list whose rows the registry's operations work on: each operation offered on the view's model becomes
+    an action of its menu, with the capability, fresh-login rule, texts and undo the registry declares."""
 
-    Moderation operations (admin_app.services.moderation.OPERATIONS) work out of the box; a view with operations
-    of its own overrides ``operation_form``, ``count_changing`` and ``run`` for them.
-    """
-
-    moderation: ClassVar[dict[str, str]] = {}
-    # operation name -> the capability it needs, when not "moderate"
-    operation_capabilities: ClassVar[dict[str, str]] = {}
-    # operations that need a recent login (FRESH_LOGIN_MINUTES): Flask-Security's verify page asks otherwise
-    risky_operations: ClassVar[frozenset[str]] = frozenset({"comment.delete", "post.delete"})
     list_template = "admin/moderated_list.html"
     details_template = "admin/moderated_details.html"
 
-    def capability_for(self, operation_name: str) -> str:
-        return self.operation_capabilities.get(operation_name, "moderate")
+    def __init__(self, model: Any, *args: Any, **kwargs: Any) -> None:
+        self.operations = {operation.action: operation for operation in offered_on(model)}
+        for operation in self.operations.values():  # before Flask-Admin collects the actions
+            setattr(self, f"action_{operation.action}", self._action_of(operation))
+        super().__init__(model, *args, **kwargs)
+
+    def _action_of(self, operation: Operation) -> Any:
+        @action(operation.action, operation.label)
+        def confirm(ids: list[str]) -> Any:
+            return self.confirm(operation)
+
+        return confirm
 
     def action_capability(self, name: str) -> str | None:
-        if name in self.moderation:
-            return self.capability_for(self.moderation[name])
+        if name in self.operations:
+            return self.operations[name].capability
         return super().action_capability(name)
+
+    def posted_operation(self) -> Operation | None:
+        """The operation a confirmation form posts, if this view offers it."""
+        operation = OPERATIONS.get(request.form.get("operation", ""))
+        return operation if operation in self.operations.values() else None
 
     def posted_capability(self, endpoint: str) -> str | None:
         if endpoint == "moderate_view":
-            name = request.form.get("operation", "")
-            return self.capability_for(name) if name in self.moderation.values() else None
+            operation = self.posted_operation()
+            return operation.capability if operation else None
         return super().posted_capability(endpoint)
-
-    # The ids an operation works on.
-
-    def selection(self) -> Select[Any]:
-        """Ticked rows within the view's scope, or with select_all every row matching the list's filters."""
-        if request.form.get("select_all") == "1":
-            args = self._get_list_extra_args()  # the list's own parsing of its filters and search
-            _count, query = self.get_list(0, None, False, args.search, args.filters, execute=False, page_size=0)
-        else:
-            query = self.get_query().filter(self.model.id.in_(ticked_ids()))
-        return query.with_entities(self.model.id).order_by(None).statement
-
-    def target_ids(self, operation: Operation, selection: Select[Any]) -> Select[Any]:
-        """The ids ``operation`` changes, from the rows selected in this view (UserAdmin maps users to comments)."""
-        return selection
 
     # Confirmation and the operation itself.
 
-    def confirm(self, name: str) -> Any:
-        """What every action of ``moderation`` does: show the confirmation page (after a fresh login if risky)."""
-        return self.ask_fresh_login(name) or self.render_confirmation(name, self.moderation_form(name))
+    def confirm(self, operation: Operation) -> Any:
+        """What every action of the registry does: the confirmation page (after a fresh login if it needs one)."""
+        return self.ask_fresh_login(operation) or self.render_confirmation(operation, self.operation_form(operation))
 
-    def ask_fresh_login(self, name: str) -> Response | None:
-        if name not in self.risky_operations:
+    def ask_fresh_login(self, operation: Operation) -> Response | None:
+        if not operation.fresh_login:
             return None
         return require_fresh_login(get_redirect_target() or self.get_url(".index_view"))
 
-    def moderation_form(self, name: str) -> ModerationForm:
-        form = self.operation_form(name)(request.form if request.form.get("confirmed") else None)
+    def operation_form(self, operation: Operation) -> ModerationForm:
+        form_class = RoleChoiceForm if "role" in operation.choices else ModerationForm
+        form = form_class(request.form if request.form.get("confirmed") else None)
         form.reason.choices = [(code, text.reason_label(code)) for code in current_app.config["MODERATION_REASONS"]]
+        if isinstance(form, RoleChoiceForm):
+            form.role.choices = [
+                (role.name, role.name) for role in db.session.scalars(select(Role).order_by(Role.name))
+            ]
         return form
 
-    def operation_form(self, name: str) -> type[ModerationForm]:
-        return ModerationForm
+    def selection(self) -> Selection:
+        return request_selection(self, ticked_ids())
 
-    def count_changing(self, name: str, selection: Select[Any]) -> int:
-        operation = OPERATIONS[name]
-        return affected(operation, self.target_ids(operation, selection))
-
-    def run(self, name: str, selection: Select[Any], form: ModerationForm, details: dict[str, Any] | None) -> Outcome:
-        operation = OPERATIONS[name]
-        ids = self.target_ids(operation, selection)
-        return moderate(operation, ids, current_actor(), form.reason.data, form.note.data or None, details=details)
-
-    def render_confirmation(self, name: str, form: ModerationForm) -> str:
+    def render_confirmation(self, operation: Operation, form: ModerationForm) -> str:
         selection = self.selection()
-        selected = db.session.scalar(select(func.count()).select_from(selection.subquery())) or 0
-        changing = self.count_changing(name, selection)
-        operation = OPERATIONS.get(name)
+        ids = selected_ids(self, selection)
+        selected = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+        changing = operation.count(operation, ids)
         return self.render(
             "admin/moderation_confirm.html",
-            name=name,
-            cannot_undo=operation is not None and operation.value is None,
-            question=text.QUESTIONS[name](changing),
+            name=operation.name,
+            why_final=operation.why_final,
+            question=operation.question(changing),
             nothing_to_do=text.nothing_to_do(selected) if not changing else None,
+            in_background=changing > current_app.config["INLINE_ROWS_LIMIT"] and jobs.queued(),
             selected=selected,
             changing=changing,
             form=form,
-            select_all=request.form.get("select_all") == "1",
+            select_all=selection.every_match,
             row_ids=ticked_ids(),
             list_args=list_query_args(),
             return_url=get_redirect_target() or self.get_url(".index_view"),
@@ -146,18 +166,30 @@ class ModeratedView(SecuredModelView):
     @expose("/moderate/", methods=("POST",))
     @requires(POSTED)
     def moderate_view(self) -> Any:
-        name = request.form.get("operation", "")
-        if fresh_login_needed := self.ask_fresh_login(name):
+        operation = self.posted_operation()
+        assert operation is not None  # refuse_what_is_not_allowed answered 400 otherwise
+        if fresh_login_needed := self.ask_fresh_login(operation):
             return fresh_login_needed
-        form = self.moderation_form(name)
+        selection = self.selection()
+        if selection.ids == ():
+            abort(400, gettext("No row was selected: tick some rows, or choose “Select all matching”."))
+        form = self.operation_form(operation)
         if not form.validate():
-            return self.render_confirmation(name, form), 400
+            return self.render_confirmation(operation, form), 400
         return_url = get_redirect_target() or self.get_url(".index_view")
-        select_all = request.form.get("select_all") == "1"
-        details = {"select_all": True, "filters": list_query_args()} if select_all else None
-        selection = self.selection()  # a list argument that cannot be applied is a 400 here, before any change
+        ids = selected_ids(self, selection)  # a list argument that cannot be applied is a 400 here, before any change
+        order = Order(
+            current_actor(),
+            reason=form.reason.data,
+            note=form.note.data or None,
+            choices={name: form[name].data for name in operation.choices},
+            details={"select_all": True, "filters": list_query_args()} if selection.every_match else None,
+        )
+        if selection.every_match and more_than(ids, current_app.config["INLINE_ROWS_LIMIT"]):
+            job = background.submit_operation(operation, selection, order, return_url)
+            return redirect(url_for("jobs.job_view", job_id=job.id))
         try:
-            outcome = self.run(name, selection, form, details)
+            outcome = operation.apply(operation, ids, order)
             db.session.commit()
         except Refused as refused:
             db.session.rollback()
@@ -165,24 +197,12 @@ class ModeratedView(SecuredModelView):
             return redirect(return_url)
         except Exception:
             db.session.rollback()
-            log.exception("operation %s failed", name)
+            log.exception("operation %s failed", operation.name)
             flash(gettext("The operation failed and nothing was changed. Please try again."), "error")
             return redirect(return_url)
-        flash(self.result_message(name, outcome.changed, outcome.entry_id, return_url), "success")
+        message = Markup("%s") % operation.result(outcome.changed)
+        flash(message + (undo_button(operation, outcome.entry_id, return_url) if outcome.changed else ""), "success")
         return redirect(return_url)
-
-    def result_message(self, name: str, changed: int, entry_id: int | None, return_url: str) -> Markup:
-        message = Markup("%s") % text.RESULTS[name](changed)
-        operation = OPERATIONS.get(name)
-        if operation is None or not operation.undoable or not changed:
-            return message
-        undo_button = Markup(
-            '<form method="post" action="%s" class="d-inline ml-2">'
-            '<input type="hidden" name="csrf_token" value="%s">'
-            '<input type="hidden" name="entry" value="%s"><input type="hidden" name="url" value="%s">'
-            '<button type="submit" class="btn btn-sm btn-outline-dark" data-undo>%s</button></form>'
-        ) % (url_for(UNDO_ENDPOINTS[operation.table]), generate_csrf(), entry_id, return_url, gettext("Undo"))
-        return message + undo_button
 
     @expose("/undo/", methods=("POST",))
     @requires("moderate")
@@ -194,13 +214,14 @@ class ModeratedView(SecuredModelView):
                 400, gettext("Which operation to undo could not be read. Open it from the audit trail and try again.")
             )
         window = timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"])
+        table = str(self.model.__tablename__)
+        original = db.session.get(AuditEntry, entry_ids[0])
+        if original is not None and original.target == table and undo_in_background(original):
+            job = background.submit_undo(original, current_actor(), return_url)
+            return redirect(url_for("jobs.job_view", job_id=job.id))
         try:
             outcome = undo(
-                entry_ids[0],
-                current_actor(),
-                window=window,
-                may_undo_others=has_permission(perm.UNDO_ANY),
-                table=str(self.model.__tablename__),
+                entry_ids[0], current_actor(), window=window, may_undo_others=has_permission(perm.UNDO_ANY), table=table
             )
             db.session.commit()
         except UndoRefused as refused:
@@ -213,3 +234,14 @@ class ModeratedView(SecuredModelView):
             return redirect(return_url)
         flash(text.undone(outcome.changed, outcome.skipped), "success")
         return redirect(return_url)
+
+
+def more_than(ids: Select[Any], limit: int) -> bool:
+    """Whether a selection holds more than ``limit`` rows: a count that stops at limit + 1 (cheap at 1M rows)."""
+    capped = select(ids.limit(limit + 1).subquery().c[0])
+    return (db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0) > limit
+
+
+def undo_in_background(original: AuditEntry) -> bool:
+    """An undo of more than INLINE_ROWS_LIMIT rows is a job, like the operation (run at once without Redis)."""
+    return row_count(original.id) > current_app.config["INLINE_ROWS_LIMIT"]

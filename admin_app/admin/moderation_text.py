@@ -1,11 +1,12 @@
-"""What moderation pages say: action labels, questions, results and refusals, in the user's language."""
+"""What moderation pages say besides each operation's own texts (the registry's): reasons, audit labels,
+refusals and undo results, in the user's language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
+
+from admin_app.services.operations import OPERATIONS
 
 REASONS = {
     "spam": _l("Spam"),
@@ -15,63 +16,25 @@ REASONS = {
     "other": _l("Other"),
 }
 
-ACTIONS = {
-    "comment.disable": _l("Disable comments"),
-    "comment.enable": _l("Enable comments"),
-    "comment.delete": _l("Delete comments"),
+# Audit actions that are not operations of the registry (admin_app/services/operations.py), which names its own.
+OTHER_ACTIONS = {
     "comment.approve": _l("Approve comments"),
-    "post.hide": _l("Hide posts"),
-    "post.unhide": _l("Show posts again"),
-    "post.delete": _l("Delete posts"),
-    "user.disable_comments": _l("Disable a user's comments"),
-    "user.roles": _l("Change roles"),
-    "user.deactivate": _l("Deactivate accounts"),
-    "user.activate": _l("Reactivate accounts"),
+    "user.roles": _l("Change roles"),  # role changes recorded before each had its own operation
     "undo": _l("Undo"),
+    "job.failed": _l("Background job failed"),
 }
 
 
 def action_label(code: str) -> str:
-    """Moderation codes by name; form changes ("user.edit") read as "user: edit"."""
-    if code in ACTIONS:
-        return str(ACTIONS[code])
+    """Operations and other audit actions by name; form changes ("user.edit") read as "user: edit"."""
+    if code in OPERATIONS:
+        return str(OPERATIONS[code].title)
+    if code in OTHER_ACTIONS:
+        return str(OTHER_ACTIONS[code])
     table, _, verb = code.partition(".")
     # Translators: shown after a table name in the audit trail, e.g. "posts: edit" (an edit made in a form).
     verbs = {"create": _l("create"), "edit": _l("edit"), "delete": _l("delete"), "export": _l("export")}
     return f"{table}: {verbs.get(verb, verb)}"
-
-
-QUESTIONS: dict[str, Callable[[int], str]] = {
-    "comment.disable": lambda n: ngettext("Disable %(num)d comment?", "Disable %(num)d comments?", n),
-    "comment.enable": lambda n: ngettext("Enable %(num)d comment?", "Enable %(num)d comments?", n),
-    "comment.delete": lambda n: ngettext("Delete %(num)d comment?", "Delete %(num)d comments?", n),
-    "post.hide": lambda n: ngettext("Hide %(num)d post?", "Hide %(num)d posts?", n),
-    "post.unhide": lambda n: ngettext("Show %(num)d post again?", "Show %(num)d posts again?", n),
-    "post.delete": lambda n: ngettext(
-        "Delete %(num)d post and its comments?", "Delete %(num)d posts and their comments?", n
-    ),
-    "user.disable_comments": lambda n: ngettext(
-        "Disable %(num)d comment by the selected users?", "Disable %(num)d comments by the selected users?", n
-    ),
-    "user.add_role": lambda n: ngettext("Add a role to %(num)d user?", "Add a role to %(num)d users?", n),
-    "user.remove_role": lambda n: ngettext("Remove a role from %(num)d user?", "Remove a role from %(num)d users?", n),
-    "user.deactivate": lambda n: ngettext("Deactivate %(num)d account?", "Deactivate %(num)d accounts?", n),
-    "user.activate": lambda n: ngettext("Reactivate %(num)d account?", "Reactivate %(num)d accounts?", n),
-}
-
-RESULTS: dict[str, Callable[[int], str]] = {
-    "comment.disable": lambda n: ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", n),
-    "comment.enable": lambda n: ngettext("%(num)d comment enabled.", "%(num)d comments enabled.", n),
-    "comment.delete": lambda n: ngettext("%(num)d comment deleted.", "%(num)d comments deleted.", n),
-    "post.hide": lambda n: ngettext("%(num)d post hidden.", "%(num)d posts hidden.", n),
-    "post.unhide": lambda n: ngettext("%(num)d post shown again.", "%(num)d posts shown again.", n),
-    "post.delete": lambda n: ngettext("%(num)d post deleted.", "%(num)d posts deleted.", n),
-    "user.disable_comments": lambda n: ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", n),
-    "user.add_role": lambda n: ngettext("Roles of %(num)d user changed.", "Roles of %(num)d users changed.", n),
-    "user.remove_role": lambda n: ngettext("Roles of %(num)d user changed.", "Roles of %(num)d users changed.", n),
-    "user.deactivate": lambda n: ngettext("%(num)d account deactivated.", "%(num)d accounts deactivated.", n),
-    "user.activate": lambda n: ngettext("%(num)d account reactivated.", "%(num)d accounts reactivated.", n),
-}
 
 
 def nothing_to_do(selected: int) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
 
@@ -20,7 +19,6 @@ class PostAdmin(ModeratedView):
     # Posts are deleted through the audited "delete" action, not Flask-Admin's per-row delete.
     permissions = {"read": perm.POST_READ, "create": perm.POST_MANAGE, "edit": perm.POST_MANAGE,
                    "moderate": perm.POST_MODERATE, "export": (perm.POST_READ, perm.REPORT_EXPORT)}  # fmt: skip
-    moderation = {"hide": "post.hide", "unhide": "post.unhide", "delete": "post.delete"}
 
     column_list = ("id", "author", "body", "timestamp", "hidden")
     column_export_list = ("id", "author", "body", "timestamp", "hidden", "moderation_reason", "moderated_at")
@@ -52,15 +50,3 @@ class PostAdmin(ModeratedView):
     column_formatters = {"body": formatters.excerpt("body"), "hidden": formatters.status("hidden", _l("Hidden"))}
     form_columns = ("author", "body")
     form_ajax_refs = {"author": ScopedLookup("author", User, fields=("username",), personal_fields=("email",))}
-
-    @action("hide", _l("Hide"))
-    def action_hide(self, ids: list[str]) -> str:
-        return self.confirm("post.hide")
-
-    @action("unhide", _l("Show again"))
-    def action_unhide(self, ids: list[str]) -> str:
-        return self.confirm("post.unhide")
-
-    @action("delete", _l("Delete"))
-    def action_delete(self, ids: list[str]) -> str:
-        return self.confirm("post.delete")

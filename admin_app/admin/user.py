@@ -1,31 +1,22 @@
-"""UserAdmin: accounts, their roles and profile; bulk role changes, (de)activation, disabling their comments."""
+"""UserAdmin: accounts, their roles and profile; the registry's account operations (role changes,
+(de)activation, disabling their comments) as its actions."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask_admin.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import attributes
-from wtforms import SelectField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import ValidationError
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import has_permission
-from admin_app.admin.export import role_names_of
-from admin_app.admin.moderation import ModeratedView, ModerationForm, current_actor
-from admin_app.extensions import db
-from admin_app.models import Comment, Role, User
+from admin_app.admin.moderation import ModeratedView
+from admin_app.models import User
 from admin_app.services import user as accounts
-from admin_app.services.moderation import Operation
-
-
-class RoleChangeForm(ModerationForm):
-    role = SelectField(_l("Role"), validators=[InputRequired()])
 
 
 class UserAdmin(ModeratedView):
@@ -40,27 +31,12 @@ class UserAdmin(ModeratedView):
         "assign": (perm.ROLE_ASSIGN, perm.PERSONAL_DATA),
         "export": (perm.USER_READ, perm.PERSONAL_DATA, perm.REPORT_EXPORT),
     }
-    moderation = {
-        "disable_comments": "user.disable_comments",
-        "add_role": "user.add_role",
-        "remove_role": "user.remove_role",
-        "deactivate": "user.deactivate",
-        "reactivate": "user.activate",
-    }
-    risky_operations = frozenset({"user.add_role", "user.remove_role", "user.deactivate", "user.activate"})
-    operation_capabilities = {
-        "user.add_role": "assign",
-        "user.remove_role": "assign",
-        "user.deactivate": "edit",
-        "user.activate": "edit",
-    }
-
     column_list: tuple[str, ...] = ("id", "username", "email", "name", "roles", "active", "member_since", "last_seen")
     column_export_list: tuple[str, ...] = (
         "id", "username", "email", "name", "roles", "active", "member_since", "last_seen", "current_login_at",
         "current_login_ip",
     )  # fmt: skip
-    export_expressions = {"roles": lambda: role_names_of(User.id)}
+    export_expressions = {"roles": lambda: accounts.role_names(User.id)}
     export_needs_fresh_login = True  # e-mail and login addresses
     column_default_sort = ("id", True)
     column_sortable_list: tuple[str, ...] = ("id", "username", "email", "active", "member_since", "last_seen")
@@ -89,60 +65,6 @@ class UserAdmin(ModeratedView):
         "locale",
         "timezone",
     )
-
-    @action("disable_comments", _l("Disable all their comments"))
-    def action_disable_comments(self, ids: list[str]) -> str:
-        return self.confirm("user.disable_comments")
-
-    @action("add_role", _l("Add a role"))
-    def action_add_role(self, ids: list[str]) -> str:
-        return self.confirm("user.add_role")
-
-    @action("remove_role", _l("Remove a role"))
-    def action_remove_role(self, ids: list[str]) -> str:
-        return self.confirm("user.remove_role")
-
-    @action("deactivate", _l("Deactivate"))
-    def action_deactivate(self, ids: list[str]) -> str:
-        return self.confirm("user.deactivate")
-
-    @action("reactivate", _l("Reactivate"))
-    def action_reactivate(self, ids: list[str]) -> str:
-        return self.confirm("user.activate")
-
-    def target_ids(self, operation: Operation, selection: Select[Any]) -> Select[Any]:
-        return select(Comment.id).where(Comment.author_id.in_(selection))
-
-    # Account operations on the confirmation page and when confirmed.
-
-    def operation_form(self, name: str) -> type[ModerationForm]:
-        return RoleChangeForm if name in ("user.add_role", "user.remove_role") else ModerationForm
-
-    def moderation_form(self, name: str) -> ModerationForm:
-        form = super().moderation_form(name)
-        if isinstance(form, RoleChangeForm):
-            form.role.choices = [
-                (role.name, role.name) for role in db.session.scalars(select(Role).order_by(Role.name))
-            ]
-        return form
-
-    def count_changing(self, name: str, selection: Select[Any]) -> int:
-        if name == "user.disable_comments":
-            return super().count_changing(name, selection)
-        selected = select(User.id).where(User.id.in_(selection))
-        if name in ("user.deactivate", "user.activate"):
-            selected = selected.where(User.active.is_not(name == "user.activate"))
-        return db.session.scalar(select(func.count()).select_from(selected.subquery())) or 0
-
-    def run(self, name: str, selection: Select[Any], form: ModerationForm, details: dict[str, Any] | None) -> Any:
-        if name == "user.disable_comments":
-            return super().run(name, selection, form, details)
-        actor_user, reason, note = current_user._get_current_object(), form.reason.data, form.note.data or None
-        if isinstance(form, RoleChangeForm):
-            change = {"add" if name == "user.add_role" else "remove": [form.role.data]}
-            return accounts.change_roles(selection, actor_user, current_actor(), reason=reason, note=note, **change)
-        active = name == "user.activate"
-        return accounts.set_active(selection, active, actor_user, current_actor(), reason=reason, note=note)
 
     # The user form: fields one may not set are not in the form at all; the guardrails apply as in bulk.
 

@@ -46,7 +46,7 @@ class AuditEntry(db.Model):  # type: ignore[name-defined]
 
 
 class AuditRow(db.Model):  # type: ignore[name-defined]
-    """One affected row of an operation and its moderation state before it."""
+    """One affected row of an operation and its state before it (moderation state, or an account's)."""
 
     __tablename__ = "audit_rows"
 
@@ -58,6 +58,8 @@ class AuditRow(db.Model):  # type: ignore[name-defined]
     reason_before: Mapped[str | None] = mapped_column(String(32))
     note_before: Mapped[str | None] = mapped_column(Text)
     reviewed_at_before: Mapped[datetime | None] = mapped_column(DateTime)  # comments: the review queue's state
+    # Account operations: the user's role names before ("admin, user"); flag_before is then "active".
+    roles_before: Mapped[str | None] = mapped_column(Text)
 
 
 # How many rows an operation changed: its recorded rows (the entry is written first and never updated).

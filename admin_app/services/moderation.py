@@ -3,69 +3,36 @@
 Each operation runs in the caller's transaction (the caller commits or rolls back) as:
 1. one INSERT of the audit entry;
 2. INSERT INTO audit_rows ... SELECT the rows that will change, with their state before (locked FOR UPDATE on
-   PostgreSQL); a list of ids goes in chunks of CHUNK, a selection (select-all-matching) in one statement;
-3. one UPDATE (or DELETE) of exactly the rows recorded in step 2;
-4. one COUNT of the recorded rows, the number reported.
+   PostgreSQL), then one UPDATE (or DELETE) of exactly the rows recorded: a list of ids in chunks of CHUNK, a
+   selection (select-all-matching) in one pair of statements, or in ranges of ids when a job watches progress;
+3. one COUNT of the recorded rows, the number reported.
 Per-row ORM hooks and events do not run: like Django's ``delete_queryset``, this trades them for one statement.
 Deleting is audited (which rows, their moderation state before) but cannot be undone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Select, and_, delete, func, insert, literal, null, select, update
+from sqlalchemy import DateTime, Select, and_, delete, func, insert, literal, null, select, true, update
 from sqlalchemy.orm import QueryableAttribute
 
 from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, Post
 from admin_app.services.audit import Actor, record
+from admin_app.services.change import Order, Outcome, no_progress
+
+if TYPE_CHECKING:
+    from admin_app.services.operations import Operation
 
 CHUNK = 5_000
-
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    model: type[Comment] | type[Post]
-    value: bool | None  # the flag's new value; None deletes
-
-    @property
-    def table(self) -> str:
-        return str(self.model.__tablename__)
-
-    def flag(self) -> QueryableAttribute[bool]:
-        return flag_of(self.model)
-
-    @property
-    def undoable(self) -> bool:
-        return self.value is not None
-
-
-OPERATIONS = {
-    op.name: op
-    for op in (
-        Operation("comment.disable", Comment, True),
-        Operation("comment.enable", Comment, False),
-        Operation("comment.delete", Comment, None),
-        Operation("post.hide", Post, True),
-        Operation("post.unhide", Post, False),
-        Operation("post.delete", Post, None),
-        # From the user list: the ids are the comments of the chosen users.
-        Operation("user.disable_comments", Comment, True),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    entry_id: int
-    changed: int
-    skipped: int = 0
+# A watched run (a job's progress bar) goes through the table in ranges of ids sized to take about this long.
+STEP_SECONDS = 1.0
 
 
 class UndoRefused(Exception):
@@ -76,12 +43,36 @@ class UndoRefused(Exception):
         self.code = code
 
 
-def affected(operation: Operation, ids: Select[Any] | Sequence[int]) -> int:
+def rows_of(operation: Operation, selected: Select[Any] | Sequence[int]) -> Select[Any] | Sequence[int]:
+    """The ids ``operation`` works on, from the rows selected in its list: the same rows, or the comments of the
+    selected users (user.disable_comments)."""
+    if operation.selects is operation.changes:
+        return selected
+    changed = operation.changes
+    return select(changed.id).where(changed.author_id.in_(selected))
+
+
+def affected(operation: Operation, selected: Select[Any] | Sequence[int]) -> int:
     """How many rows ``moderate`` would change now: what the confirmation page shows."""
-    model = operation.model
+    model = operation.changes
+    ids = rows_of(operation, selected)
     return sum(
         db.session.scalar(select(func.count()).select_from(model).where(_would_change(operation, part))) or 0
-        for part in _parts(ids)
+        for part, _within in _steps(model, ids, watched=False)
+    )
+
+
+def apply(operation: Operation, selected: Select[Any] | Sequence[int], order: Order) -> Outcome:
+    """The registry's entry point (admin_app/services/operations.py)."""
+    return moderate(
+        operation,
+        rows_of(operation, selected),
+        order.actor,
+        order.reason or "other",
+        order.note,
+        details=order.details,
+        now=order.now,
+        progress=order.progress,
     )
 
 
@@ -94,42 +85,55 @@ def moderate(
     *,
     details: dict[str, Any] | None = None,
     now: datetime | None = None,
+    progress: Callable[[int], None] = no_progress,
 ) -> Outcome:
     """Apply ``operation`` to the rows among ``ids`` it would change; audit them; return how many changed.
-    ``now`` is for data made up after the fact (the demo's history); an operation happens now."""
+
+    All in the caller's transaction. Watched (``progress`` given), a selection goes through the table in ranges
+    of ids, each recorded and changed before the next, and ``progress`` hears after each: still one transaction,
+    so a run stopped half-way leaves nothing changed."""
     now = now or utcnow()
     entry = record(operation.name, operation.table, actor, reason=reason, note=note, details=details, now=now)
-    model = operation.model
-    state = state_columns(model)
-    for part in _parts(ids):
-        source = select(literal(entry.id), model.id, *state).where(_would_change(operation, part))
+    model = operation.changes
+    recorded = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
+    for part, within in _steps(model, ids, watched=progress is not no_progress):
+        source = select(literal(entry.id), model.id, *state_columns(model)).where(_would_change(operation, part))
         if db.session.get_bind().dialect.name == "postgresql":
             source = source.with_for_update(of=model)
-        columns = ["entry_id", "row_id", *AUDIT_STATE]
-        db.session.execute(insert(AuditRow).from_select(columns, source))
-    recorded_ids = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
-    if operation.value is None:
-        db.session.execute(delete(model).where(model.id.in_(recorded_ids)))
-    else:
-        db.session.execute(
-            update(model).where(model.id.in_(recorded_ids)).values(_new_state(operation, actor, reason, note, now)),
-            execution_options={"synchronize_session": False},
-        )
+        inserted = db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
+        mine = model.id.in_(recorded.where(within(AuditRow.row_id)))
+        if operation.value is None:
+            db.session.execute(delete(model).where(mine))
+        else:
+            db.session.execute(
+                update(model).where(mine).values(_new_state(operation, actor, reason, note, now)),
+                execution_options={"synchronize_session": False},
+            )
+        progress(max(inserted.rowcount, 0))  # type: ignore[attr-defined]
     return Outcome(entry.id, row_count(entry.id))
 
 
-def undo(entry_id: int, actor: Actor, *, window: timedelta, may_undo_others: bool, table: str | None = None) -> Outcome:
+def undo(
+    entry_id: int,
+    actor: Actor,
+    *,
+    window: timedelta,
+    may_undo_others: bool,
+    table: str | None = None,
+    progress: Callable[[int], None] = no_progress,
+) -> Outcome:
     """Restore the rows still in the state ``entry_id`` left them; report how many were changed since.
 
-    ``table``, when given, is the only table the caller may undo operations on.
-    """
+    ``table``, when given, is the only table the caller may undo operations on."""
+    from admin_app.services.operations import OPERATIONS
+
     original = db.session.get(AuditEntry, entry_id)
     operation = OPERATIONS.get(original.action) if original else None
     if operation is not None and table is not None and operation.table != table:
         operation = None
     _check_undo(original, operation, actor, window, may_undo_others)
     assert original is not None and operation is not None
-    model = operation.model
+    model = operation.changes
     entry = record(
         "undo", original.target, actor, reason=original.reason, details={"undoes": original.id}, undo_of=original
     )
@@ -141,24 +145,28 @@ def undo(entry_id: int, actor: Actor, *, window: timedelta, may_undo_others: boo
         model.moderated_by_id.is_(None) if original.actor_id is None else model.moderated_by_id == original.actor_id,
         model.moderated_at == original.created_at,
     )
-    source = select(literal(entry.id), model.id, *state_columns(model)).where(still_as_left)
-    db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
+    recorded = select(before.c.row_id).where(before.c.entry_id == original.id)
     mine = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
-    db.session.execute(
-        update(model)
-        .where(model.id == before.c.row_id, before.c.entry_id == original.id, model.id.in_(mine))
-        .values(
-            {
-                operation.flag().key: before.c.flag_before,
-                "moderated_by_id": before.c.moderated_by_id_before,
-                "moderated_at": before.c.moderated_at_before,
-                "moderation_reason": before.c.reason_before,
-                "moderation_note": before.c.note_before,
-                **({"reviewed_at": before.c.reviewed_at_before} if model is Comment else {}),
-            }
-        ),
-        execution_options={"synchronize_session": False},
-    )
+    for _part, within in _steps(model, recorded, watched=progress is not no_progress):
+        source = select(literal(entry.id), model.id, *state_columns(model)).where(still_as_left, within(model.id))
+        inserted = db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
+        db.session.execute(
+            update(model)
+            .where(model.id == before.c.row_id, before.c.entry_id == original.id, within(model.id))
+            .where(model.id.in_(mine.where(within(AuditRow.row_id))))
+            .values(
+                {
+                    operation.flag().key: before.c.flag_before,
+                    "moderated_by_id": before.c.moderated_by_id_before,
+                    "moderated_at": before.c.moderated_at_before,
+                    "moderation_reason": before.c.reason_before,
+                    "moderation_note": before.c.note_before,
+                    **({"reviewed_at": before.c.reviewed_at_before} if model is Comment else {}),
+                }
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        progress(max(inserted.rowcount, 0))  # type: ignore[attr-defined]
     restored = row_count(entry.id)
     return Outcome(entry.id, restored, row_count(original.id) - restored)
 
@@ -199,13 +207,13 @@ def _new_state(operation: Operation, actor: Actor, reason: str, note: str | None
         "moderation_reason": reason,
         "moderation_note": note,
     }
-    if operation.model is Comment:
+    if operation.changes is Comment:
         state["reviewed_at"] = now  # a moderator decided on it: it leaves the review queue
     return state
 
 
 def _would_change(operation: Operation, ids: Select[Any] | Sequence[int]) -> Any:
-    model = operation.model
+    model = operation.changes
     if isinstance(ids, Select) and db.session.get_bind().dialect.name == "postgresql":
         # "id IN (SELECT id FROM comments ...)" joins the table to itself, and with some statistics the planner
         # hash-joins a full scan; "id = ANY(ARRAY(...))" runs the selection once and probes the primary key
@@ -216,11 +224,42 @@ def _would_change(operation: Operation, ids: Select[Any] | Sequence[int]) -> Any
     return in_scope if operation.value is None else and_(in_scope, operation.flag().is_not(operation.value))
 
 
-def _parts(ids: Select[Any] | Sequence[int]) -> list[Select[Any] | Sequence[int]]:
-    if isinstance(ids, Select):
-        return [ids]
-    ids = list(ids)
-    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)] or [[]]
+Within = Callable[[Any], Any]
+
+
+def _among(ids: list[int], column: Any) -> Any:
+    return column.in_(ids)
+
+
+def _between(low: int, high: int, column: Any) -> Any:
+    return column.between(low, high)
+
+
+def _steps(model: Any, ids: Select[Any] | Sequence[int], *, watched: bool) -> Iterator[tuple[Any, Within]]:
+    """The parts of ``ids`` to work through, each with the condition that keeps a statement to that part.
+
+    A list of ids goes in chunks of CHUNK. A selection goes whole when nobody watches, or, watched, in ranges of
+    the table's ids sized to take about STEP_SECONDS each (a selection re-run per range stays cheap: the range is
+    a primary-key scan)."""
+    if not isinstance(ids, Select):
+        listed = list(ids)
+        for start in range(0, max(len(listed), 1), CHUNK):
+            chunk = listed[start : start + CHUNK]
+            yield chunk, partial(_among, chunk)
+        return
+    if not watched:
+        yield ids, lambda _column: true()
+        return
+    low, high = db.session.execute(select(func.min(model.id), func.max(model.id))).one()
+    width, start = CHUNK, low
+    while start is not None and start <= high:
+        end = start + width - 1
+        began = time.monotonic()
+        yield ids.where(model.id.between(start, end)), partial(_between, start, end)
+        took = time.monotonic() - began
+        width = max(CHUNK // 5, min(width * 2, 200_000)) if took < STEP_SECONDS / 2 else width
+        width = max(CHUNK // 5, width // 2) if took > STEP_SECONDS * 1.5 else width
+        start = end + 1
 
 
 def _check_undo(

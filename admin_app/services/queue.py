@@ -21,7 +21,8 @@ from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import AuditRow, Comment
 from admin_app.services.audit import Actor, record
-from admin_app.services.moderation import AUDIT_STATE, OPERATIONS, moderate, state_columns
+from admin_app.services.moderation import AUDIT_STATE, moderate, state_columns
+from admin_app.services.operations import OPERATIONS
 
 APPROVE = "comment.approve"  # an audit action of its own; not an Operation, so it cannot be undone
 SOURCE = {"source": "queue"}

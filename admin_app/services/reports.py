@@ -19,7 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, CommentDay, User
-from admin_app.services.moderation import OPERATIONS
+from admin_app.services.operations import OPERATIONS
 from admin_app.services.queue import APPROVE
 
 MODERATION_ACTIONS = (*OPERATIONS, APPROVE)

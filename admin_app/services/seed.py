@@ -44,7 +44,8 @@ def moderation_history(days: int = 6, seed: int = 1) -> int:
     """The demo moderator's past week, so that the reports and the audit trail have something to show: each
     day a few spam comments disabled, through the moderation service (audited, like any other operation)."""
     from admin_app.services.audit import Actor
-    from admin_app.services.moderation import OPERATIONS, moderate
+    from admin_app.services.moderation import moderate
+    from admin_app.services.operations import OPERATIONS
 
     moderator = db.session.scalars(select(User).where(User.email == DEMO_ACCOUNTS[1].email)).one()
     actor = Actor(moderator.id, moderator.email, None)

@@ -3,23 +3,27 @@
 The guardrails live here, not in the views, so every path (list actions, the user form, the shell) obeys them:
 nobody adds or removes a role carrying a permission they do not hold; nobody removes their own role-assign
 permission; no change may leave the system without an active user holding role-assign; nobody deactivates
-themselves. Each change writes one audit entry with every affected user's state before and after.
+themselves. Each change writes one audit entry, and one audit row per user changed with their state before
+(active flag and roles); the selection stays a subquery, so any number of users is a fixed number of statements.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, delete, exists, insert, literal, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, literal, select, update
 
 from admin_app.database import random_hex
 from admin_app.extensions import db
-from admin_app.models import Role, User, roles_users
+from admin_app.models import AuditEntry, AuditRow, Role, User, roles_users
 from admin_app.permissions import ROLE_ASSIGN
-from admin_app.services.audit import Actor, record
+from admin_app.services.audit import record
+from admin_app.services.change import Order, Outcome
+
+if TYPE_CHECKING:
+    from admin_app.services.operations import Operation
 
 # The column values that end every session and remember-me cookie of a user (each row gets its own).
 END_SESSIONS = {"fs_uniquifier": random_hex()}
@@ -34,78 +38,126 @@ class Refused(Exception):
         self.role = role
 
 
-@dataclass(frozen=True)
-class Outcome:
-    entry_id: int | None
-    changed: int
+def role_names(user_id: Any) -> Any:
+    """A user's role names, comma-separated (in no particular order), as one SQL expression."""
+    return (
+        select(func.aggregate_strings(Role.name, ", "))
+        .join(roles_users, roles_users.c.role_id == Role.id)
+        .where(roles_users.c.user_id == user_id)
+        .scalar_subquery()
+    )
 
 
-def change_roles(
-    users: Select[Any] | Sequence[int],
-    actor_user: User,
-    actor: Actor,
-    *,
-    add: Iterable[str] = (),
-    remove: Iterable[str] = (),
-    reason: str | None = None,
-    note: str | None = None,
-) -> Outcome:
-    """Add and remove roles for the selected users, or refuse and change nothing."""
-    adding, removing = _roles(add), _roles(remove)
-    held = permissions_of([role.name for role in actor_user.roles])
-    for role in [*adding, *removing]:
-        _check_may_hand_out(held, role)
-    targets = _ids(users)
-    before = current_roles(targets)
-    after = {
-        user_id: sorted((set(names) - {r.name for r in removing}) | {r.name for r in adding})
-        for user_id, names in before.items()
-    }
-    check_role_assigners_remain(actor_user, after)
-    for role in removing:
-        db.session.execute(
-            delete(roles_users).where(roles_users.c.role_id == role.id, roles_users.c.user_id.in_(targets))
-        )
-    for role in adding:
-        missing = ~exists().where(roles_users.c.user_id == User.id, roles_users.c.role_id == role.id)
-        new_members = select(User.id, literal(role.id)).where(User.id.in_(targets), missing)
+def count_selected(operation: Operation, users: Select[Any] | Sequence[int]) -> int:
+    """Role changes: every selected user (which role is chosen on the confirmation page itself)."""
+    return db.session.scalar(select(func.count()).where(User.id.in_(users))) or 0
+
+
+def count_changing_state(operation: Operation, users: Select[Any] | Sequence[int]) -> int:
+    """(De)activation: the selected users not yet in the state asked for."""
+    changing = User.id.in_(users), User.active.is_not(operation.value)
+    return db.session.scalar(select(func.count()).where(*changing)) or 0
+
+
+def change_role(operation: Operation, users: Select[Any] | Sequence[int], order: Order) -> Outcome:
+    """Add (operation.value true) or remove the role ``order.choices["role"]`` for the selected users, or refuse
+    and change nothing. One audit row per user changed, with their active flag and roles before."""
+    role = _role(order.choices.get("role", ""))
+    actor_user = _actor_user(order)
+    _check_may_hand_out(permissions_of([held.name for held in actor_user.roles]), role)
+    adding = bool(operation.value)
+    if not adding and ROLE_ASSIGN in (role.permissions or []):
+        _check_role_assigners_remain(actor_user, users, removed=[role])
+    holds = exists().where(roles_users.c.user_id == User.id, roles_users.c.role_id == role.id)
+    changing = and_(User.id.in_(users), ~holds if adding else holds)
+    entry = _record(operation, order, changing, {"role": role.name})
+    if entry is None:
+        return Outcome(None, 0)
+    recorded = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
+    if adding:
+        new_members = select(AuditRow.row_id, literal(role.id)).where(AuditRow.entry_id == entry.id)
         db.session.execute(insert(roles_users).from_select(["user_id", "role_id"], new_members))
-    changes = {str(uid): [before[uid], after[uid]] for uid in targets if before[uid] != after[uid]}
-    if not changes:
-        return Outcome(None, 0)
-    details = {"add": [r.name for r in adding], "remove": [r.name for r in removing], "changes": changes}
-    entry = record("user.roles", "users", actor, reason=reason, note=note, details=details)
-    return Outcome(entry.id, len(changes))
+    else:
+        db.session.execute(
+            delete(roles_users).where(roles_users.c.role_id == role.id, roles_users.c.user_id.in_(recorded))
+        )
+    return _done(entry, order)
 
 
-def set_active(
-    users: Select[Any] | Sequence[int],
-    active: bool,
-    actor_user: User,
-    actor: Actor,
-    *,
-    reason: str | None = None,
-    note: str | None = None,
-) -> Outcome:
-    """Deactivate or reactivate the selected users. Deactivating ends their sessions for good, as logging out
-    does: a new fs_uniquifier, so no session or remember-me cookie issued before revives on reactivation."""
-    targets = _ids(users)
-    if not active and actor_user.id in targets:
-        raise Refused("self-deactivate")
-    changing = list(db.session.scalars(select(User.id).where(User.id.in_(targets), User.active.is_not(active))))
+def set_active(operation: Operation, users: Select[Any] | Sequence[int], order: Order) -> Outcome:
+    """Reactivate (operation.value true) or deactivate the selected users. Deactivating ends their sessions for
+    good, as logging out does: a new fs_uniquifier, so no session or remember-me cookie issued before revives on
+    reactivation."""
+    active = bool(operation.value)
+    actor_user = _actor_user(order)
     if not active:
-        check_role_assigners_remain(actor_user, {}, deactivated=set(changing))
-    if not changing:
+        if db.session.scalar(select(exists().where(User.id == actor_user.id, User.id.in_(users)))):
+            raise Refused("self-deactivate")
+        _check_role_assigners_remain(actor_user, users)
+    entry = _record(operation, order, and_(User.id.in_(users), User.active.is_not(active)), {})
+    if entry is None:
         return Outcome(None, 0)
+    recorded = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
     db.session.execute(
-        update(User).where(User.id.in_(changing)).values(active=active, **({} if active else END_SESSIONS)),
+        update(User).where(User.id.in_(recorded)).values(active=active, **({} if active else END_SESSIONS)),
         execution_options={"synchronize_session": False},
     )
-    details = {"users": changing, "active": [not active, active]}
+    return _done(entry, order)
+
+
+def _record(operation: Operation, order: Order, changing: Any, details: dict[str, Any]) -> AuditEntry | None:
+    """The entry and one audit row per user about to change (their state before); None when none would."""
+    if not db.session.scalar(select(exists().where(changing))):
+        return None
     entry = record(
-        "user.activate" if active else "user.deactivate", "users", actor, reason=reason, note=note, details=details
+        operation.name,
+        "users",
+        order.actor,
+        reason=order.reason,
+        note=order.note,
+        details={**details, **(order.details or {})},
     )
-    return Outcome(entry.id, len(changing))
+    before = select(literal(entry.id), User.id, User.active, role_names(User.id)).where(changing)
+    db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", "flag_before", "roles_before"], before))
+    return entry
+
+
+def _done(entry: AuditEntry, order: Order) -> Outcome:
+    changed = db.session.scalar(select(func.count()).where(AuditRow.entry_id == entry.id)) or 0
+    order.progress(changed)
+    return Outcome(entry.id, changed)
+
+
+def _actor_user(order: Order) -> User:
+    user = db.session.get(User, order.actor.user_id) if order.actor.user_id is not None else None
+    if user is None:
+        raise Refused("beyond-own")
+    return user
+
+
+def _check_role_assigners_remain(
+    actor_user: User, users: Select[Any] | Sequence[int], removed: Sequence[Role] | None = None
+) -> None:
+    """Refuse when the actor would lose role-assign, or no active user would hold it afterwards: the selected
+    users lose the roles ``removed`` (a role change), or everything (a deactivation, ``removed`` None)."""
+    granting = [role.id for role in db.session.scalars(select(Role)) if ROLE_ASSIGN in (role.permissions or [])]
+    holding = (
+        select(roles_users.c.user_id)
+        .join(User, User.id == roles_users.c.user_id)
+        .where(User.active, roles_users.c.role_id.in_(granting))
+    )
+    if not db.session.scalar(select(exists(holding))):
+        return  # nobody holds it now (a fresh install): nothing to protect
+    lost: Any = roles_users.c.user_id.in_(users)
+    if removed is not None:
+        lost = and_(lost, roles_users.c.role_id.in_([role.id for role in removed]))
+        still_mine = holding.where(roles_users.c.user_id == actor_user.id, ~lost)
+        if db.session.scalar(select(exists().where(User.id == actor_user.id, User.id.in_(users)))) and not (
+            db.session.scalar(select(exists(still_mine)))
+        ):
+            raise Refused("own-role-assign")
+    if not db.session.scalar(select(exists(holding.where(~lost)))):
+        raise Refused("last-admin")
 
 
 def check_edit(
@@ -113,35 +165,18 @@ def check_edit(
 ) -> None:
     """The same guardrails for one user changed through the user form (which may be the actor's own account,
     already changed in memory: the actor's permissions are those held before the change)."""
-    actor_roles = roles_before if user_id == actor_user.id else {role.name for role in actor_user.roles}
-    held = permissions_of(actor_roles)
-    for name in sorted(roles_before ^ roles_after):
-        _check_may_hand_out(held, _role(name))
-    if deactivating and user_id == actor_user.id:
-        raise Refused("self-deactivate")
-    check_role_assigners_remain(actor_user, {user_id: sorted(roles_after)}, {user_id} if deactivating else set())
-
-
-def check_role_assigners_remain(
-    actor_user: User, roles_after: dict[int, list[str]], deactivated: set[int] | None = None
-) -> None:
-    """Refuse when the actor would lose role-assign, or no active user would hold it afterwards."""
-    granting = {role.name for role in db.session.scalars(select(Role)) if ROLE_ASSIGN in (role.permissions or [])}
-    if actor_user.id in roles_after and not granting & set(roles_after[actor_user.id]):
-        raise Refused("own-role-assign")
-    holders = current_roles(
-        select(User.id)
-        .join(roles_users, roles_users.c.user_id == User.id)
-        .join(Role, Role.id == roles_users.c.role_id)
-        .where(User.active, Role.name.in_(granting))
-    )
-    remaining = {
-        user_id
-        for user_id, names in holders.items()
-        if granting & set(roles_after.get(user_id, names)) and user_id not in (deactivated or set())
-    }
-    if holders and not remaining:
-        raise Refused("last-admin")
+    with db.session.no_autoflush:  # the database still holds the state before the form's change
+        actor_roles = roles_before if user_id == actor_user.id else {role.name for role in actor_user.roles}
+        held = permissions_of(actor_roles)
+        for name in sorted(roles_before ^ roles_after):
+            _check_may_hand_out(held, _role(name))
+        if deactivating and user_id == actor_user.id:
+            raise Refused("self-deactivate")
+        if deactivating:
+            _check_role_assigners_remain(actor_user, [user_id])
+        elif ROLE_ASSIGN not in permissions_of(roles_after):
+            lost = [_role(name) for name in sorted(roles_before - roles_after)]
+            _check_role_assigners_remain(actor_user, [user_id], removed=lost)
 
 
 def current_roles(users: Select[Any] | Sequence[int]) -> dict[int, list[str]]:
@@ -173,11 +208,3 @@ def _role(name: str) -> Role:
     if role is None:
         raise Refused("unknown-role", name)
     return role
-
-
-def _roles(names: Iterable[str]) -> list[Role]:
-    return [_role(name) for name in dict.fromkeys(names)]
-
-
-def _ids(users: Select[Any] | Sequence[int]) -> list[int]:
-    return list(db.session.scalars(users)) if isinstance(users, Select) else list(dict.fromkeys(users))

@@ -16,9 +16,13 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from admin_app import create_app
+from admin_app.admin import background
+from admin_app.database import utcnow
 from admin_app.extensions import db
+from admin_app.models import Job
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import OPERATIONS, moderate
+from admin_app.services.moderation import moderate
+from admin_app.services.operations import OPERATIONS
 from tests.conftest import csrf_token
 from tests.factories import CommentFactory, UserFactory
 
@@ -46,6 +50,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "preferences": {"read": READERS},  # one's own language and time zone
     "reports": {"read": {"staff", "admin"}, "export": EXPORTERS},
     "language": {"choose": {None, "user", "staff", "moderator", "admin"}},  # the language menu, signed in or not
+    "jobs": {"read": READERS},  # one's own background jobs (another's is a 404: tests/admin/test_jobs.py)
 }  # fmt: skip
 
 # endpoint -> the capabilities any one of which opens it (action_view and moderate_view: per action, below).
@@ -55,6 +60,7 @@ CAPABILITY = {
     "export": ("export",), "undo_view": ("moderate",),
     "approve_view": ("review",), "disable_view": ("review",), "skip_view": ("review",), "release_view": ("review",),
     "report_view": ("read",), "download_view": ("export",), "choose_language": ("choose",),
+    "job_view": ("read",), "progress_view": ("read",), "cancel_view": ("read",), "file_view": ("read",),
 }  # fmt: skip
 
 # view -> action of its list menu -> (capability, the operation its confirmation posts, or None: no confirmation)
@@ -86,7 +92,8 @@ STATUS = {
     ("ajax_lookup", "GET"): 200, ("export", "GET"): 200, ("moderate_view", "POST"): 302,
     ("undo_view", "POST"): 302, ("approve_view", "POST"): 302, ("disable_view", "POST"): 302,
     ("skip_view", "POST"): 302, ("release_view", "POST"): 302, ("report_view", "GET"): 200,
-    ("download_view", "GET"): 200, ("choose_language", "POST"): 302,
+    ("download_view", "GET"): 200, ("choose_language", "POST"): 302, ("job_view", "GET"): 200,
+    ("progress_view", "GET"): 200, ("cancel_view", "POST"): 302, ("file_view", "GET"): 200,
 }  # fmt: skip
 
 
@@ -195,8 +202,21 @@ def scene() -> dict[str, int]:
             "role": 3, "audit": entry.entry_id, "entry": entry.entry_id}  # fmt: skip
 
 
+def finished_export(owner: Any) -> int:
+    """A background export of ``owner``'s, done, its file ready to download."""
+    job = Job(kind="export", name="comment", owner_id=owner.id, key=f"access-{owner.id}", status="done", attempts=1,
+              payload={"selection": {"view": "comment", "args": [], "ids": None}}, ended_at=utcnow())  # fmt: skip
+    db.session.add(job)
+    db.session.flush()
+    job.result = {"file": f"{job.id}-comments.csv", "rows": 0}
+    (background.export_dir() / job.result["file"]).write_bytes(b"id\r\n")
+    db.session.commit()
+    return job.id
+
+
 def make_request(client: FlaskClient, case: Case, ids: dict[str, int]) -> Any:
     url = case.rule.replace("<export_type>", "csv").replace("<report>", "comment-volume")
+    url = url.replace("<int:job_id>", str(ids.get("job", 0)))
     pk = ids.get(case.view, 0)
     query: dict[str, Any] = {"id": pk} if case.name in {"details_view", "edit_view"} else {}
     if case.name == "ajax_lookup":
@@ -221,7 +241,8 @@ def make_request(client: FlaskClient, case: Case, ids: dict[str, int]) -> Any:
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_access(client: FlaskClient, login_as: Any, case: Case, role: str | None) -> None:
     ids = scene()
-    login_as(role)
+    if (user := login_as(role)) is not None:
+        ids["job"] = finished_export(user)
     before = snapshot()
 
     response = make_request(client, case, ids)

@@ -33,7 +33,7 @@ def test_a_role_change_shows_each_users_roles_before_and_after(client: FlaskClie
         client, {"operation": "user.add_role", "rowid": [first.id, second.id], "role": "moderator", "reason": "other"}
     )
 
-    assert change_table(client, "user.roles") == [
+    assert change_table(client, "user.add_role") == [
         [f"ada (#{first.id})", "user", "moderator, user"],
         [f"bo (#{second.id})", "staff", "moderator, staff"],
     ]

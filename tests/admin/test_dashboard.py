@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import OPERATIONS, moderate
+from admin_app.services.moderation import moderate
+from admin_app.services.operations import OPERATIONS
 from tests.factories import CommentFactory, UserFactory
 
 

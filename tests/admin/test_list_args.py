@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -12,10 +13,11 @@ from flask.testing import FlaskClient
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.base import ViewArgs
 
+from admin_app.admin.list_args import Selection, listing, selected_ids
 from admin_app.extensions import db
-from admin_app.models import Comment
+from admin_app.models import Comment, User
 from tests.conftest import csrf_token
-from tests.factories import CommentFactory
+from tests.factories import CommentFactory, UserFactory
 
 
 def test_the_flask_admin_internals_the_adapter_uses_are_still_there(app: Flask) -> None:
@@ -29,12 +31,16 @@ def test_the_flask_admin_internals_the_adapter_uses_are_still_there(app: Flask) 
     assert list(inspect.signature(ViewArgs).parameters) == [
         "page", "page_size", "sort", "sort_desc", "search", "filters", "extra_args",
     ]  # fmt: skip
-    for name in ("_get_list_extra_args", "_get_list_filter_args", "_get_list_url"):
+    for name in ("_get_list_extra_args", "_get_list_filter_args", "_get_list_url", "_get_column_by_idx"):
         assert callable(getattr(ModelView, name)), name
+    assert isinstance(app.extensions["admin"][0]._views, list)
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "comment")
+    sort_column = view._get_column_by_idx(view._list_columns.index(("timestamp", view._list_columns[4][1])))
+    assert sort_column is not None and sort_column[0] == "timestamp"
     assert isinstance(view._filter_args, dict) and "disabled_equals" in view._filter_args
     index, flt = view._filter_args["disabled_equals"]
     assert isinstance(index, int) and hasattr(flt, "clean") and hasattr(flt, "name")
+    assert str(flt.operation()) == "equals" and dict(flt.get_options(view))["0"] == "No"
     assert [column.key for column, _path in view._search_fields] == ["body"]
     assert ("timestamp", "Posted") in [(name, str(label)) for name, label in view._list_columns]
     assert "timestamp" in view._sortable_columns
@@ -106,3 +112,30 @@ def test_a_page_past_the_end_goes_to_the_last_page(client: FlaskClient, login_as
         assert response.headers["Location"] == "/admin/comment/?page=1&page_size=20&flt0_disabled_equals=0"
     assert client.get("/admin/comment/?page=1").status_code == 200
     assert client.get("/admin/comment/?page=999999999").status_code == 400, "beyond any list: a quick 400"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "search=watches", "flt0_disabled_equals=1", "flt0_disabled_equals=0&search=watches&sort=4&desc=1",
+     "flt0_author_equals=spammer"],
+)  # fmt: skip
+def test_a_selection_rebuilt_from_its_arguments_is_exactly_the_lists_rows(
+    client: FlaskClient, login_as: Any, query: str
+) -> None:
+    """What a job rebuilds from data (list_args.listing + selected_ids) is what the list shows, page after page."""
+    spammer = UserFactory(username="spammer")
+    CommentFactory.create_batch(25, author=spammer, body="Cheap watches")
+    CommentFactory.create_batch(10, body="Nice post", disabled=True)
+    CommentFactory.create_batch(8, body="watches, too", disabled=True)
+    moderator = login_as("moderator")
+    shown: list[int] = []
+    for page in range(3):
+        html = client.get(f"/admin/comment/?{query}&page_size=20&page={page}").get_data(as_text=True)
+        shown += [int(row_id) for row_id in re.findall(r'name="rowid" class="action-checkbox" value="(\d+)"', html)]
+
+    args = tuple(pair.split("=") for pair in query.split("&") if pair)
+    selection = Selection("comment", tuple((name, value) for name, value in args))
+    with listing(selection, db.session.get(User, moderator.id)) as view:
+        rebuilt = list(db.session.scalars(selected_ids(view, selection)))
+
+    assert shown and sorted(rebuilt) == sorted(set(shown))

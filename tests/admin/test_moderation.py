@@ -175,7 +175,8 @@ def test_admin_browses_the_trail_and_undoes_a_moderators_operation(
     client: FlaskClient, login_as: Any, spam_wave: Any
 ) -> None:
     from admin_app.services.audit import Actor
-    from admin_app.services.moderation import OPERATIONS, moderate
+    from admin_app.services.moderation import moderate
+    from admin_app.services.operations import OPERATIONS
 
     spammer, spam, others = spam_wave
     moderator = UserFactory(roles=["moderator"])
@@ -197,7 +198,8 @@ def test_admin_browses_the_trail_and_undoes_a_moderators_operation(
 
 def test_a_moderator_cannot_undo_someone_elses_operation(client: FlaskClient, login_as: Any) -> None:
     from admin_app.services.audit import Actor
-    from admin_app.services.moderation import OPERATIONS, moderate
+    from admin_app.services.moderation import moderate
+    from admin_app.services.operations import OPERATIONS
 
     comment = CommentFactory()
     other = UserFactory(roles=["moderator"])

@@ -15,7 +15,8 @@ from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import AuditEntry
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import OPERATIONS, moderate
+from admin_app.services.moderation import moderate
+from admin_app.services.operations import OPERATIONS
 from tests.factories import CommentFactory, UserFactory
 
 PERIOD = "from=2026-03-01&to=2026-03-10"

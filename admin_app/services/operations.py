@@ -1,0 +1,149 @@
+"""Every operation of the back office, declared once: what it is called (its name is also the audit trail's
+action), which list offers it, what it changes, which capability and how recent a login it needs, its texts, its
+service functions and its undo. The list actions, confirmation pages, audit labels, jobs and undo buttons are
+derived from this registry; adding an operation is one declaration here plus its service function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import Select
+from sqlalchemy.orm import QueryableAttribute
+
+from admin_app.models import Comment, Post, User
+from admin_app.services import moderation
+from admin_app.services import user as accounts
+from admin_app.services.change import Order, Outcome
+
+Rows = Select[Any] | Sequence[int]
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # "comment.disable": also the audit trail's action
+    selects: type[Any]  # the model of the list it is offered on
+    changes: type[Any]  # the model whose rows change (user.disable_comments: users selected, comments changed)
+    action: str  # its action name in that list
+    label: Any  # the list's action menu
+    title: Any  # the audit trail and the job pages
+    question: Callable[[int], str]  # the confirmation page's heading, for the number of rows changing
+    result: Callable[[int], str]  # the message once done, for the number of rows changed
+    capability: str  # the list capability it needs (admin/access.py)
+    count: Callable[[Operation, Rows], int]  # how many rows it would change
+    apply: Callable[[Operation, Rows, Order], Outcome]  # the service function: in the caller's transaction
+    value: bool | None = None  # the state it sets (None: deletes)
+    fresh_login: bool = False  # needs a login younger than FRESH_LOGIN_MINUTES
+    undo: Callable[..., Outcome] | None = None  # None: cannot be undone (``why_final`` says why)
+    why_final: Any = None
+    choices: tuple[str, ...] = ()  # fields of its own on the confirmation form ("role")
+
+    @property
+    def table(self) -> str:
+        return str(self.changes.__tablename__)
+
+    @property
+    def undoable(self) -> bool:
+        return self.undo is not None
+
+    def flag(self) -> QueryableAttribute[bool]:
+        return moderation.flag_of(self.changes)
+
+
+def _n(singular: str, plural: str) -> Callable[[int], str]:
+    """A text for a number of rows, translated when called (pybabel extracts ``_n`` as a plural keyword)."""
+    return lambda n: ngettext(singular, plural, n)
+
+
+CANNOT_UNDO_DELETE = _l("Deleting cannot be undone.")
+CANNOT_UNDO_ACCOUNT = _l("This cannot be undone from its result: use the opposite action.")
+
+_MODERATION: dict[str, Any] = {
+    "capability": "moderate",
+    "count": moderation.affected,
+    "apply": moderation.apply,
+}
+_ACCOUNTS: dict[str, Any] = {"selects": User, "changes": User, "fresh_login": True, "why_final": CANNOT_UNDO_ACCOUNT}
+
+DECLARED = (
+    Operation(
+        "comment.disable", Comment, Comment, "disable", _l("Disable"), _l("Disable comments"),
+        _n("Disable %(num)d comment?", "Disable %(num)d comments?"),
+        _n("%(num)d comment disabled.", "%(num)d comments disabled."),
+        value=True, undo=moderation.undo, **_MODERATION,
+    ),
+    Operation(
+        "comment.enable", Comment, Comment, "enable", _l("Enable"), _l("Enable comments"),
+        _n("Enable %(num)d comment?", "Enable %(num)d comments?"),
+        _n("%(num)d comment enabled.", "%(num)d comments enabled."),
+        value=False, undo=moderation.undo, **_MODERATION,
+    ),
+    Operation(
+        "comment.delete", Comment, Comment, "delete", _l("Delete"), _l("Delete comments"),
+        _n("Delete %(num)d comment?", "Delete %(num)d comments?"),
+        _n("%(num)d comment deleted.", "%(num)d comments deleted."),
+        fresh_login=True, why_final=CANNOT_UNDO_DELETE, **_MODERATION,
+    ),
+    Operation(
+        "post.hide", Post, Post, "hide", _l("Hide"), _l("Hide posts"),
+        _n("Hide %(num)d post?", "Hide %(num)d posts?"),
+        _n("%(num)d post hidden.", "%(num)d posts hidden."),
+        value=True, undo=moderation.undo, **_MODERATION,
+    ),
+    Operation(
+        "post.unhide", Post, Post, "unhide", _l("Show again"), _l("Show posts again"),
+        _n("Show %(num)d post again?", "Show %(num)d posts again?"),
+        _n("%(num)d post shown again.", "%(num)d posts shown again."),
+        value=False, undo=moderation.undo, **_MODERATION,
+    ),
+    Operation(
+        "post.delete", Post, Post, "delete", _l("Delete"), _l("Delete posts"),
+        _n("Delete %(num)d post and its comments?", "Delete %(num)d posts and their comments?"),
+        _n("%(num)d post deleted.", "%(num)d posts deleted."),
+        fresh_login=True, why_final=CANNOT_UNDO_DELETE, **_MODERATION,
+    ),
+    Operation(
+        "user.disable_comments", User, Comment, "disable_comments", _l("Disable all their comments"),
+        _l("Disable a user's comments"),
+        _n("Disable %(num)d comment by the selected users?", "Disable %(num)d comments by the selected users?"),
+        _n("%(num)d comment disabled.", "%(num)d comments disabled."),
+        value=True, undo=moderation.undo, **_MODERATION,
+    ),
+    Operation(
+        "user.add_role", action="add_role", label=_l("Add a role"), title=_l("Add a role"),
+        question=_n("Add a role to %(num)d user?", "Add a role to %(num)d users?"),
+        result=_n("Roles of %(num)d user changed.", "Roles of %(num)d users changed."),
+        capability="assign", count=accounts.count_selected, apply=accounts.change_role, value=True,
+        choices=("role",), **_ACCOUNTS,
+    ),
+    Operation(
+        "user.remove_role", action="remove_role", label=_l("Remove a role"), title=_l("Remove a role"),
+        question=_n("Remove a role from %(num)d user?", "Remove a role from %(num)d users?"),
+        result=_n("Roles of %(num)d user changed.", "Roles of %(num)d users changed."),
+        capability="assign", count=accounts.count_selected, apply=accounts.change_role, value=False,
+        choices=("role",), **_ACCOUNTS,
+    ),
+    Operation(
+        "user.deactivate", action="deactivate", label=_l("Deactivate"), title=_l("Deactivate accounts"),
+        question=_n("Deactivate %(num)d account?", "Deactivate %(num)d accounts?"),
+        result=_n("%(num)d account deactivated.", "%(num)d accounts deactivated."),
+        capability="edit", count=accounts.count_changing_state, apply=accounts.set_active, value=False, **_ACCOUNTS,
+    ),
+    Operation(
+        "user.activate", action="reactivate", label=_l("Reactivate"), title=_l("Reactivate accounts"),
+        question=_n("Reactivate %(num)d account?", "Reactivate %(num)d accounts?"),
+        result=_n("%(num)d account reactivated.", "%(num)d accounts reactivated."),
+        capability="edit", count=accounts.count_changing_state, apply=accounts.set_active, value=True, **_ACCOUNTS,
+    ),
+)  # fmt: skip
+
+OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in DECLARED}
+
+
+def offered_on(model: type[Any]) -> list[Operation]:
+    """The operations a list of ``model`` offers, in declaration order."""
+    return [operation for operation in DECLARED if operation.selects is model]
