@@ -39,11 +39,12 @@ e2e: install i18n-compile  ## only the browser tests (needs Debian's chromium)
 	$(VENV)/bin/pytest tests/e2e
 
 # moderation.py --reuse: the 1M schema list_pages.py has just built, when it matches the migrations (else a new one)
-bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comments; bulk moderation and CSV export at 1M (BENCH_DATABASE_URL)
+bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comments; bulk moderation, CSV export and the background job at 1M (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 	$(VENV)/bin/python bench/list_pages.py
 	$(VENV)/bin/python bench/moderation.py --reuse
 	$(VENV)/bin/python bench/export.py --reuse
 	$(VENV)/bin/python bench/dashboard.py --reuse
+	$(VENV)/bin/python bench/jobs.py --reuse
 
 # Translations: our strings in the messages domain; admin.po and flask_security.po hold only what Flask-Admin's
 # and Flask-Security-Too's own catalogues leave untranslated. .po files are committed, .mo files built here.
