@@ -45,6 +45,7 @@ bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comme
 	$(VENV)/bin/python bench/export.py --reuse
 	$(VENV)/bin/python bench/dashboard.py --reuse
 	$(VENV)/bin/python bench/jobs.py --reuse
+	$(VENV)/bin/python bench/export_load.py --reuse
 
 # Translations: our strings in the messages domain; admin.po and flask_security.po hold only what Flask-Admin's
 # and Flask-Security-Too's own catalogues leave untranslated. .po files are committed, .mo files built here.

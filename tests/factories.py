@@ -56,3 +56,9 @@ class CommentFactory(BaseFactory):
     body = factory.Faker("sentence")
     author = factory.SubFactory(UserFactory)
     post = factory.SubFactory(PostFactory)
+
+
+def roles_of(*users: User) -> list[list[str]]:
+    """Each user's role names as the database holds them now, sorted."""
+    db.session.expire_all()
+    return [sorted(role.name for role in db.session.get(User, user.id).roles) for user in users]  # type: ignore[union-attr]

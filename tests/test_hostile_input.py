@@ -31,7 +31,7 @@ from admin_app.admin.base import SecuredModelView
 from admin_app.admin.moderation import ModeratedView
 from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
-from admin_app.models import Role, User
+from admin_app.models import Job, Role, User
 from admin_app.services.audit import Actor as AuditActor
 from admin_app.services.moderation import moderate
 from admin_app.services.operations import OPERATIONS
@@ -105,6 +105,7 @@ OTHER_NAMES = ("url", "bom", "export_type", "self", "lang", "id", "", "\x00", "f
 LIST_VALID = {
     "page": ("0", "1", "2"), "page_size": ("20", "50", "100"), "sort": ("0", "1", "2"), "desc": ("0", "1"),
     "search": ("remark", "100%", "ｆｕｌｌｗｉｄｔｈ", "^rem", "=remark", "user1 remark"),
+    "background": ("1", "0"),  # an export prepared as a job (ignored by the list itself)
 }  # fmt: skip
 # Sizes of ticked-row lists: about MAX_TICKED_ROWS, and (HUGE) up to beyond MAX_CONTENT_LENGTH.
 MANY = (999, 1_000, 1_001, 2_000)
@@ -480,6 +481,21 @@ def test_queue_preferences_language_and_dashboard(scene: Scene, data: st.DataObj
         scene.send(role, "POST", "/language", data=data.draw(sent(fields), label="form"))
     else:
         scene.send(role, "GET", "/admin/", query=data.draw(list_arguments(None), label="query"))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_background_jobs(scene: Scene, data: st.DataObject) -> None:
+    """Job pages by any id: one's own (an export made here), another's, none, or not an id at all."""
+    role = data.draw(st.sampled_from(ROLES), label="role")
+    if may(scene.model_views(role)[0], "export", role):
+        scene.send(role, "GET", f"/admin/{scene.model_views(role)[0].endpoint}/export/csv/", [("background", "1")])
+    newest = str(db.session.scalar(sa.select(sa.func.max(Job.id))) or 1)  # one's own, when one could export
+    job = data.draw(usually(st.just("newest"), st.one_of(st.sampled_from(NUMBERS), HOSTILE)), label="job")
+    job = newest if job == "newest" else job
+    what = data.draw(st.sampled_from(("", "progress", "file", "cancel")), label="what")
+    path = f"/admin/jobs/{quote(job, safe='')}/{what}"
+    scene.send(role, "POST" if what == "cancel" else "GET", path)
 
 
 # The findings, pinned.

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from admin_app import jobs
 from admin_app import permissions as perm
 from admin_app.admin import export
-from admin_app.admin.list_args import Selection, list_count, list_views, listing, selected_ids
+from admin_app.admin.list_args import Selection, list_count, listing, selected_ids, undoing_list
 from admin_app.database import unlimited_statements, utcnow
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Job, User
@@ -215,7 +215,9 @@ def _run_undo(job: Job, owner: User) -> dict[str, Any]:
     original = db.session.get(AuditEntry, job.payload["entry"])
     if original is None:
         raise UndoRefused("not-undoable")
-    view_name = _moderated_list(job.payload["table"])
+    view_name = undoing_list(job.payload["table"])
+    if view_name is None:
+        raise UndoRefused("not-undoable")
     with listing(Selection(view_name), owner) as view:
         if not view.allows("moderate"):
             raise JobRefused("forbidden")
@@ -291,12 +293,6 @@ def purge_expired_exports() -> int:
             path.unlink()
             removed += 1
     return removed
-
-
-def _moderated_list(table: str) -> str:
-    """The list that undoes operations on ``table`` (the one with an undo_view over that model)."""
-    views = list_views().items()
-    return next(name for name, view in views if view.model.__tablename__ == table and hasattr(view, "undo_view"))
 
 
 def _actor_json(actor: Actor) -> dict[str, Any]:

@@ -15,10 +15,12 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from admin_app import jobs
 from admin_app import permissions as perm
 from admin_app.admin import background
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import AnyOf, Secured, has_permission, requires
+from admin_app.admin.base import parse_ids
 from admin_app.admin.list_args import Selection, described, list_views
 from admin_app.admin.moderation import undo_button
 from admin_app.database import utcnow
@@ -107,13 +109,14 @@ def result(job: Job) -> Markup:
 
 
 def progress_of(job: Job) -> dict[str, Any]:
-    live = background.jobs.progress(job) if job.status == "running" and background.jobs.queued() else {}
+    live = jobs.progress(job) if job.status == "running" and jobs.queued() else {}
     total = live.get("total", job.total)
     done = live.get("done", total if job.status == DONE else 0)
     percent = 100 if job.status == DONE else (int(100 * (done or 0) / total) if total else 0)
     return {
         "status": job.status,
-        "label": str(STATUS[job.status]) + (f" ({job.attempts})" if job.attempts > 1 and job.active else ""),
+        "label": str(STATUS[job.status])
+        + (", " + gettext("attempt %(number)s", number=job.attempts) if job.attempts > 1 and job.active else ""),
         "done": done or 0,
         "total": total,
         "percent": percent,
@@ -130,7 +133,8 @@ class JobsView(Secured):
     permissions = {"read": AnyOf(perm.ALL)}
 
     def job(self, job_id: int) -> Job:
-        job = db.session.get(Job, job_id)
+        ids = parse_ids([job_id])  # beyond the integer key's range: not found, like any other number
+        job = db.session.get(Job, ids[0]) if ids else None
         if job is None or (job.owner_id != current_user.id and not has_permission(perm.JOBS_ANY)):
             abort(404)
         return background.refresh(job)

@@ -79,9 +79,9 @@ class Selection:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Selection:
+        args = tuple((str(name), str(value)) for name, value in data.get("args", ()))
         ids = data.get("ids")
-        return cls(str(data["view"]), tuple((str(k), str(v)) for k, v in data.get("args", ())), None if ids is None
-                   else tuple(int(i) for i in ids))  # fmt: skip
+        return cls(str(data["view"]), args, None if ids is None else tuple(int(row_id) for row_id in ids))
 
 
 def every_match(view: Any) -> Selection:
@@ -133,6 +133,14 @@ def list_views(app: Flask | None = None) -> dict[str, Any]:
     """The back office's list (model) views by endpoint."""
     admin = (app or current_app).extensions["admin"][0]
     return {view.endpoint: view for view in admin._views if hasattr(view, "model")}
+
+
+def undoing_list(table: str) -> str | None:
+    """The list that undoes operations on ``table``: the one with an undo endpoint over that table's model."""
+    views = list_views().items()
+    return next(
+        (name for name, view in views if view.model.__tablename__ == table and hasattr(view, "undo_view")), None
+    )
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from admin_app.admin import background
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import POSTED, has_permission, requires
 from admin_app.admin.base import SecuredModelView, parse_ids, require_fresh_login, ticked_ids
-from admin_app.admin.list_args import Selection, list_query_args, list_views, request_selection, selected_ids
+from admin_app.admin.list_args import Selection, list_query_args, request_selection, selected_ids, undoing_list
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Role
 from admin_app.services.audit import Actor
@@ -64,10 +64,8 @@ def current_actor() -> Actor:
 def undo_endpoint(operation: Operation) -> str | None:
     """Where an operation's result is undone: the list of the table it changed (user.disable_comments changes
     comments, so the comment list undoes it); None when it cannot be undone."""
-    if not operation.undoable:
-        return None
-    views = list_views().items()
-    return next((f"{name}.undo_view" for name, view in views if view.model is operation.changes), None)
+    endpoint = undoing_list(operation.table) if operation.undoable else None
+    return f"{endpoint}.undo_view" if endpoint else None
 
 
 def undo_button(operation: Operation, entry_id: int | None, return_url: str) -> Markup:
@@ -238,8 +236,7 @@ class ModeratedView(SecuredModelView):
 
 def more_than(ids: Select[Any], limit: int) -> bool:
     """Whether a selection holds more than ``limit`` rows: a count that stops at limit + 1 (cheap at 1M rows)."""
-    capped = select(ids.limit(limit + 1).subquery().c[0])
-    return (db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0) > limit
+    return (db.session.scalar(select(func.count()).select_from(ids.limit(limit + 1).subquery())) or 0) > limit
 
 
 def undo_in_background(original: AuditEntry) -> bool:

@@ -100,16 +100,16 @@ def moderate(
         source = select(literal(entry.id), model.id, *state_columns(model)).where(_would_change(operation, part))
         if db.session.get_bind().dialect.name == "postgresql":
             source = source.with_for_update(of=model)
-        inserted = db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
+        db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
         mine = model.id.in_(recorded.where(within(AuditRow.row_id)))
         if operation.value is None:
-            db.session.execute(delete(model).where(mine))
+            step = db.session.execute(delete(model).where(mine))
         else:
-            db.session.execute(
+            step = db.session.execute(
                 update(model).where(mine).values(_new_state(operation, actor, reason, note, now)),
                 execution_options={"synchronize_session": False},
             )
-        progress(max(inserted.rowcount, 0))  # type: ignore[attr-defined]
+        progress(step.rowcount)  # type: ignore[attr-defined]  # (an INSERT ... SELECT's rowcount is not kept)
     return Outcome(entry.id, row_count(entry.id))
 
 
@@ -149,8 +149,8 @@ def undo(
     mine = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
     for _part, within in _steps(model, recorded, watched=progress is not no_progress):
         source = select(literal(entry.id), model.id, *state_columns(model)).where(still_as_left, within(model.id))
-        inserted = db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
-        db.session.execute(
+        db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
+        step = db.session.execute(
             update(model)
             .where(model.id == before.c.row_id, before.c.entry_id == original.id, within(model.id))
             .where(model.id.in_(mine.where(within(AuditRow.row_id))))
@@ -166,7 +166,7 @@ def undo(
             ),
             execution_options={"synchronize_session": False},
         )
-        progress(max(inserted.rowcount, 0))  # type: ignore[attr-defined]
+        progress(step.rowcount)  # type: ignore[attr-defined]
     restored = row_count(entry.id)
     return Outcome(entry.id, restored, row_count(original.id) - restored)
 

@@ -9,7 +9,6 @@ themselves. Each change writes one audit entry, and one audit row per user chang
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -177,20 +176,6 @@ def check_edit(
         elif ROLE_ASSIGN not in permissions_of(roles_after):
             lost = [_role(name) for name in sorted(roles_before - roles_after)]
             _check_role_assigners_remain(actor_user, [user_id], removed=lost)
-
-
-def current_roles(users: Select[Any] | Sequence[int]) -> dict[int, list[str]]:
-    """{user id: sorted role names} for the selected users (users without roles included)."""
-    rows = db.session.execute(
-        select(User.id, Role.name)
-        .outerjoin(roles_users, roles_users.c.user_id == User.id)
-        .outerjoin(Role, and_(Role.id == roles_users.c.role_id))
-        .where(User.id.in_(users))
-    ).all()
-    roles: dict[int, list[str]] = defaultdict(list)
-    for user_id, name in rows:
-        roles[user_id] += [name] if name else []
-    return {user_id: sorted(names) for user_id, names in roles.items()}
 
 
 def permissions_of(role_names: Iterable[str]) -> set[str]:

@@ -11,15 +11,8 @@ from flask.testing import FlaskClient
 
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Role, User
-from admin_app.services.user import current_roles
 from tests.conftest import csrf_token, sign_in
-from tests.factories import UserFactory
-
-
-def roles_of(*users: User) -> list[list[str]]:
-    db.session.expire_all()
-    found = current_roles([user.id for user in users])
-    return [found[user.id] for user in users]
+from tests.factories import UserFactory, roles_of
 
 
 def flashes(client: FlaskClient, path: str = "/admin/user/") -> str:

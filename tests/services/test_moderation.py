@@ -243,3 +243,21 @@ def test_a_decision_takes_comments_out_of_the_review_queue_and_undo_puts_them_ba
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Comment, waiting.id).reviewed_at is None  # type: ignore[union-attr]
+
+
+def test_a_watched_operation_reports_progress_range_by_range_and_in_total(
+    app: Flask, moderator: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job's progress bar: each range of ids reports the rows it changed; the reports add up to the result."""
+    from admin_app.services import moderation
+
+    monkeypatch.setattr(moderation, "CHUNK", 5)  # ranges of 5 ids at first (a fifth of that at the least)
+    CommentFactory.create_batch(30)
+    reported: list[int] = []
+    everyone = sa.select(Comment.id)
+
+    outcome = moderate(DISABLE, everyone, moderator, "spam", progress=reported.append)
+    restored = undo(outcome.entry_id, moderator, window=WINDOW, may_undo_others=False, progress=reported.append)
+
+    assert len(reported) > 2 and sum(reported) == 60, reported
+    assert outcome.changed == restored.changed == 30

@@ -14,19 +14,13 @@ from admin_app.services import seed
 from admin_app.services.audit import Actor
 from admin_app.services.change import Order, Outcome
 from admin_app.services.operations import OPERATIONS
-from admin_app.services.user import Refused, current_roles
+from admin_app.services.user import Refused
 from tests.conftest import count_statements
-from tests.factories import UserFactory
+from tests.factories import UserFactory, roles_of
 
 
 def actor(user: User) -> Actor:
     return Actor(user.id, user.email, "198.51.100.4")
-
-
-def roles_of(*users: User) -> list[list[str]]:
-    db.session.expire_all()
-    found = current_roles([user.id for user in users])
-    return [found[user.id] for user in users]
 
 
 def run(name: str, users: Any, by: User, role: str | None = None, reason: str = "other") -> Outcome:
