@@ -7,7 +7,7 @@ MANAGE := $(VENV)/bin/python manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint typecheck e2e bench db-upgrade db-check seed clean i18n-extract i18n-update i18n-compile
+.PHONY: install run serve deploy test lint typecheck e2e bench multihost db-upgrade db-check seed clean i18n-extract i18n-update i18n-compile
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -23,6 +23,15 @@ run: install i18n-compile  ## migrate, seed the demo data when the database is e
 	$(MANAGE) db upgrade
 	$(MANAGE) seed --demo --if-empty
 	$(MANAGE) run --host 127.0.0.1 --port 5000
+
+# Production (README, "Production"): the configuration comes from the environment (ADMIN_APP_PROFILE, FLASK_*).
+deploy: install  ## migrate to head, sync the roles, compile the translations (idempotent)
+	$(MANAGE) deploy
+
+serve: install  ## gunicorn (config/gunicorn.conf.py) and, when FLASK_JOBS_REDIS_URL is set, an RQ worker
+	@worker=; if [ -n "$$FLASK_JOBS_REDIS_URL" ]; then $(MANAGE) worker & worker=$$!; fi; \
+	trap '[ -z "$$worker" ] || kill $$worker 2>/dev/null' EXIT; \
+	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py admin_app.wsgi:app
 
 test: install i18n-compile  ## the whole suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus the browser
 	$(VENV)/bin/pytest
@@ -46,6 +55,10 @@ bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comme
 	$(VENV)/bin/python bench/dashboard.py --reuse
 	$(VENV)/bin/python bench/jobs.py --reuse
 	$(VENV)/bin/python bench/export_load.py --reuse
+
+# Root only (ip netns); Debian's haproxy, socat, openssl. `make multihost DURATION=20`: the short form CI runs.
+multihost: install  ## two hosts in network namespaces behind HAProxy: shared sessions and login limits, /readyz, load with a SIGKILL, the audit check
+	$(VENV)/bin/python bench/multihost/run.py --duration $(or $(DURATION),60)
 
 # Translations: our strings in the messages domain; admin.po and flask_security.po hold only what Flask-Admin's
 # and Flask-Security-Too's own catalogues leave untranslated. .po files are committed, .mo files built here.

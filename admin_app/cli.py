@@ -1,5 +1,5 @@
-"""Commands the extensions lack: `seed`, `roles-sync`, `export`, `worker` (`db` is Flask-Migrate's; `users`,
-`roles` Flask-Security's; `worker` runs RQ's own worker)."""
+"""Commands the extensions lack: `deploy`, `seed`, `roles-sync`, `export`, `worker` (`db` is Flask-Migrate's;
+`users`, `roles` Flask-Security's; `worker` runs RQ's own worker)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from admin_app import deploy as deployment
 from admin_app import jobs
 from admin_app.admin import export_command
 from admin_app.extensions import db
@@ -51,6 +52,22 @@ def seed(demo: bool, if_empty: bool, users: int, posts: int, comments: int, rand
             raise click.UsageError(str(error)) from error
         db.session.commit()
     click.echo(", ".join(f"{count} {kind}" for kind, count in added.items()) + " added.")
+
+
+@click.command("deploy")
+@with_appcontext
+def deploy() -> None:
+    """Make this release's database and files ready: migrate to head, sync the roles, compile the translations.
+
+    Idempotent, and safe while the previous release serves; hosts running it at once take turns."""
+    with deployment.one_host_at_a_time():
+        before, after = deployment.migrate()
+        click.echo(f"Database: at {after}." if before == after else f"Database: upgraded from {before} to {after}.")
+        changed = deployment.sync_roles()
+        click.echo(f"Roles updated: {', '.join(changed)}." if changed else "Roles: already in sync.")
+    compiled = deployment.compile_translations()
+    names = [f"{path.parent.parent.name}/{path.stem}" for path in compiled]
+    click.echo(f"Translations: compiled {', '.join(names)}." if names else "Translations: up to date.")
 
 
 @click.command("roles-sync")
@@ -115,6 +132,7 @@ def worker(burst: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(deploy)
     app.cli.add_command(seed)
     app.cli.add_command(roles_sync)
     app.cli.add_command(export)

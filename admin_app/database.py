@@ -80,9 +80,11 @@ def _limit_web_statements(connection: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Bind Flask-SQLAlchemy and Flask-Migrate to the app."""
+    from admin_app import logs
     from admin_app.config import MIGRATIONS_DIR
     from admin_app.extensions import db, migrate
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_object=include_object)
     with app.app_context():
@@ -93,6 +95,22 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "connect", _add_functions)
         else:
             event.listen(db.engine, "begin", _limit_web_statements)
+        logs.watch_statements(db.engine, float(app.config["SLOW_QUERY_SECONDS"]))
+
+
+def engine_options(config: Any) -> dict[str, Any]:
+    """A connection is tested before each use (a database restart or failover costs no request an error), and the
+    pool holds what the threads of one worker process need (DATABASE_POOL_SIZE, plus DATABASE_MAX_OVERFLOW at
+    peaks). Connecting gives up after DATABASE_CONNECT_TIMEOUT_S, so /readyz answers while the database is away."""
+    options: dict[str, Any] = {"pool_pre_ping": True, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options |= {
+            "pool_size": int(config["DATABASE_POOL_SIZE"]),
+            "max_overflow": int(config["DATABASE_MAX_OVERFLOW"]),
+            "pool_timeout": float(config["DATABASE_POOL_TIMEOUT_S"]),
+            "connect_args": {"connect_timeout": int(config["DATABASE_CONNECT_TIMEOUT_S"])},
+        }
+    return options
 
 
 class random_hex(FunctionElement[str]):  # noqa: N801 (an SQL function)

@@ -17,7 +17,7 @@ import flask_babel
 import pytz
 from babel import Locale
 from babel.dates import get_timezone_location
-from flask import Flask, abort, current_app, has_request_context, redirect, request, session
+from flask import Flask, abort, current_app, g, has_request_context, redirect, request, session
 from flask_babel import get_locale, gettext
 from flask_security import current_user, user_authenticated
 from werkzeug.wrappers import Response
@@ -47,10 +47,16 @@ def match_language(tag: str | None) -> str | None:
     return next((code for code in supported if code.lower().partition("_")[0] == primary), None)
 
 
+def signed_in() -> bool:
+    """Whether a user is signed in, when that may be asked: not on the page that says the database is away
+    (loading the user would query it again)."""
+    return not g.get("database_unavailable") and bool(current_user) and current_user.is_authenticated
+
+
 def select_locale() -> str | None:
     if not has_request_context():
         return None
-    if current_user and current_user.is_authenticated and match_language(current_user.locale):
+    if signed_in() and match_language(current_user.locale):
         return match_language(current_user.locale)
     chosen = match_language(session.get(SESSION_KEY))
     if chosen:
@@ -64,7 +70,7 @@ def select_locale() -> str | None:
 def select_timezone() -> str | None:
     if not has_request_context():
         return None
-    if current_user and current_user.is_authenticated and current_user.timezone in pytz.all_timezones_set:
+    if signed_in() and current_user.timezone in pytz.all_timezones_set:
         return str(current_user.timezone)
     return None  # BABEL_DEFAULT_TIMEZONE
 

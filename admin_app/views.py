@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from admin_app import i18n, logs
 from admin_app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,34 @@ def _texts(code: int) -> tuple[str, str]:
 
 
 def error_page(error: Exception) -> tuple[str, int]:
-    """Every error renders inside the back office's layout, in the user's language, without internals."""
+    """Every error renders inside the back office's layout, in the user's language, without internals; when that
+    layout cannot be rendered (it needs the database for the signed-in user and the menu, and the database is what
+    failed), a page that needs nothing but the request."""
+    try:
+        return layout_error_page(error)
+    except Exception as failure:
+        with suppress(Exception):
+            db.session.rollback()
+        return bare_error_page(error, failure)
+
+
+def bare_error_page(error: Exception, failure: Exception) -> tuple[str, int]:
+    """The error page without the database: the language from the browser, no menu, no user."""
+    g.database_unavailable = True  # admin_app/i18n.py and logs.py then leave the signed-in user alone
+    unreachable = isinstance(error, DBAPIError) or isinstance(failure, DBAPIError)
+    log.error("error page without the layout (%s)", "database unavailable" if unreachable else "render failed",
+              exc_info=failure)  # fmt: skip
+    code = 503 if unreachable else 500
+    title, message = (gettext("The database is not answering"),
+                      gettext("The back office cannot reach its database just now. Please try again in a moment.")
+                      ) if unreachable else _texts(500)  # fmt: skip
+    # Straight from Jinja: the extensions' context processors would load the signed-in user (Flask-Login's does).
+    template = current_app.jinja_env.get_template("errors/bare.html")
+    page = template.render(i18n.page_context(), title=title, message=message, reference=logs.request_id())
+    return page, code
+
+
+def layout_error_page(error: Exception) -> tuple[str, int]:
     if timed_out(error):
         log.warning("statement timeout in %s %s", request.method, request.path)
         db.session.rollback()
@@ -53,7 +82,10 @@ def error_page(error: Exception) -> tuple[str, int]:
     # A list asked for with arguments it cannot take: the way back is the same list without them.
     on_a_list = code == 400 and request.method == "GET" and (request.endpoint or "").endswith(".index_view")
     list_url = request.path if on_a_list else None
-    return index_view.render("errors/error.html", title=title, message=message, list_url=list_url), code
+    # A server-side failure: the reference finds the request's log lines (admin_app/logs.py).
+    reference = logs.request_id() if code >= 500 else None
+    page = index_view.render("errors/error.html", title=title, message=message, list_url=list_url, reference=reference)
+    return page, code
 
 
 def timed_out(error: Exception) -> bool:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
+from admin_app.extensions import db as database
 from admin_app.models import Role
 from tests.conftest import csrf_token
 
@@ -72,3 +73,31 @@ def test_a_database_error_shows_a_generic_message_and_logs_the_detail(
     assert SECRET in caplog.text, "the exception is logged"
     monkeypatch.undo()
     assert role_names(db) == before
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    ["postgresql+psycopg://postgres@127.0.0.1:9/test", "sqlite:////nonexistent/directory/db.sqlite"],
+    ids=["postgresql-port-closed", "sqlite-file-unopenable"],
+)
+def test_with_the_database_away_a_signed_in_page_says_so_in_the_users_language(
+    client: FlaskClient, login_as: Any, unreachable: str
+) -> None:
+    """A host whose database went away (before the balancer takes it out): the signed-in user cannot be loaded,
+    and neither can the layout's menu; the page that says so needs neither, and carries the request's id."""
+    from admin_app import create_app
+
+    login_as("moderator")
+    session_cookie = client.get_cookie("session")
+    assert session_cookie is not None
+    away = create_app("testing", SQLALCHEMY_DATABASE_URI=unreachable)
+    browser = away.test_client()
+    browser.set_cookie("session", session_cookie.value)
+    response = browser.get("/admin/comment/", headers={"Accept-Language": "de", "X-Request-ID": "db-away-request-1"})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "Die Datenbank antwortet nicht" in page
+    assert "<code>db-away-request-1</code>" in page
+    assert response.headers["X-Request-ID"] == "db-away-request-1"
+    with away.app_context():
+        database.engine.dispose()

@@ -51,6 +51,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "reports": {"read": {"staff", "admin"}, "export": EXPORTERS},
     "language": {"choose": {None, "user", "staff", "moderator", "admin"}},  # the language menu, signed in or not
     "jobs": {"read": READERS},  # one's own background jobs (another's is a 404: tests/admin/test_jobs.py)
+    "health": {"public": {None, "user", "staff", "moderator", "admin"}},  # /healthz, /readyz: for the balancer
 }  # fmt: skip
 
 # endpoint -> the capabilities any one of which opens it (action_view and moderate_view: per action, below).
@@ -61,6 +62,7 @@ CAPABILITY = {
     "approve_view": ("review",), "disable_view": ("review",), "skip_view": ("review",), "release_view": ("review",),
     "report_view": ("read",), "download_view": ("export",), "choose_language": ("choose",),
     "job_view": ("read",), "progress_view": ("read",), "cancel_view": ("read",), "file_view": ("read",),
+    "healthz": ("public",), "readyz": ("public",),
 }  # fmt: skip
 
 # view -> action of its list menu -> (capability, the operation its confirmation posts, or None: no confirmation)
@@ -94,6 +96,7 @@ STATUS = {
     ("skip_view", "POST"): 302, ("release_view", "POST"): 302, ("report_view", "GET"): 200,
     ("download_view", "GET"): 200, ("choose_language", "POST"): 302, ("job_view", "GET"): 200,
     ("progress_view", "GET"): 200, ("cancel_view", "POST"): 302, ("file_view", "GET"): 200,
+    ("healthz", "GET"): 200, ("readyz", "GET"): 200,
 }  # fmt: skip
 
 
@@ -118,13 +121,13 @@ class Case:
 
 
 def routes() -> list[tuple[str, str, str]]:
-    """(endpoint, rule, method) for every back-office URL: the admin views' and the language menu."""
+    """(endpoint, rule, method) for every back-office URL: the admin views', the language menu, the health checks."""
     app = create_app("testing")
     views = {view.endpoint for view in app.extensions["admin"][0]._views}
     found = []
     for rule in app.url_map.iter_rules():
         blueprint, _, name = rule.endpoint.rpartition(".")
-        if (blueprint in views and name != "static") or rule.endpoint == "choose_language":
+        if (blueprint in views and name != "static") or rule.endpoint == "choose_language" or blueprint == "health":
             found += [(rule.endpoint, rule.rule, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return sorted(found)
 
