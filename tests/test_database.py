@@ -38,3 +38,21 @@ def test_a_page_stopped_by_the_timeout_says_so(app: Flask, monkeypatch: pytest.M
         body, status = error_page(stopped.value)
     assert status == 503
     assert "took longer than the back office allows (0.1 seconds)" in body
+
+
+def test_the_pool_comes_from_the_configuration_and_tests_connections_before_use() -> None:
+    from admin_app import create_app
+
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://postgres@127.0.0.1:9/none",  # never connected to here
+        DATABASE_POOL_SIZE=7,
+        DATABASE_MAX_OVERFLOW=3,
+        DATABASE_CONNECT_TIMEOUT_S=4,
+    )
+    with app.app_context():
+        pool = db.engine.pool
+        assert isinstance(pool, sa.pool.QueuePool)
+        assert (pool.size(), pool._max_overflow, pool._pre_ping) == (7, 3, True)
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 4}
+        db.engine.dispose()
