@@ -30,6 +30,8 @@ def init_app(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
         # Our admin-domain additions, for strings Flask-Admin's own catalogues leave out (theirs win on overlap).
         translations_path=str(TRANSLATIONS_DIR),
+        # Talisman's per-request nonce (admin_app/headers.py), the one its Content-Security-Policy header names.
+        csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
     )
     admin.add_view(CommentAdmin(Comment, db, name=_l("Comments"), endpoint="comment"))
     admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))

@@ -2,8 +2,11 @@
 // the job has ended, show its result (the same message, and Undo, as an operation run at once).
 (function () {
   var page = document.getElementById("job");
-  if (!page || page.getAttribute("data-ended") === "1") { return; }
+  if (!page) { return; }
   var bar = document.getElementById("job-progress");
+  // The page gives the bar no width of its own: the Content-Security-Policy refuses style attributes in markup.
+  bar.style.width = bar.getAttribute("aria-valuenow") + "%";
+  if (page.getAttribute("data-ended") === "1") { return; }
   var rows = document.getElementById("job-rows");
   var status = document.getElementById("job-status");
   var resultBox = document.getElementById("job-result");

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import flask_migrate
 import pytest
@@ -160,3 +161,10 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The Content-Security-Policy sweep's line (tests/e2e/test_csp.py): pages x roles x languages, violations."""
+    sweep = sys.modules.get("tests.e2e.test_csp")
+    for line in getattr(sweep, "SUMMARY", []):
+        terminalreporter.write_line(line)
