@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+
+from bench.multihost.checks import Check
 
 VALUE = {"comment.disable": True, "comment.enable": False}
 
@@ -56,19 +58,8 @@ def wait_for_quiet(engine: sa.Engine, timeout: float = 30) -> int:
         time.sleep(0.2)
 
 
-@dataclass
-class Report:
-    lines: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def expect(self, ok: bool, line: str) -> None:
-        self.lines.append(("ok    " if ok else "FAIL  ") + line)
-        if not ok:
-            self.failures.append(line)
-
-
-def check(engine: sa.Engine, start: Snapshot, operations: list[dict[str, Any]]) -> Report:
-    report = Report()
+def check(engine: sa.Engine, start: Snapshot, operations: list[dict[str, Any]]) -> Check:
+    report = Check("audit")
     with engine.connect() as connection:
         entries = {
             row.id: row
@@ -142,7 +133,7 @@ def check(engine: sa.Engine, start: Snapshot, operations: list[dict[str, Any]]) 
     return report
 
 
-def _check_operations(report: Report, entries: dict[int, Any], operations: list[dict[str, Any]]) -> None:
+def _check_operations(report: Check, entries: dict[int, Any], operations: list[dict[str, Any]]) -> None:
     """Every confirmation posted a note of its own: each audit entry of the phase must be one confirmation's (one
     entry per note: a replayed POST would make two), each confirmation shown done must have its entry with the rows
     it showed, none shown failed may have one; a confirmation whose answer was lost may have committed or not."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.multihost import load
-from bench.multihost.audit import Report
 from bench.multihost.checks import Check
 
 
@@ -24,7 +23,7 @@ def _figures_line(found: load.Figures) -> str:
     )
 
 
-def print_phase(phase: load.Phase, audit: Report, users: int, busy: int) -> bool:
+def print_phase(phase: load.Phase, audit: Check, users: int, busy: int) -> bool:
     """Print a phase; whether it passed."""
     failures: list[str] = []
     seconds = phase.ended - phase.started
