@@ -28,18 +28,19 @@ DEPLOY_LOCK = 7_201_112
 
 @contextmanager
 def one_host_at_a_time() -> Iterator[None]:
-    """On PostgreSQL, a session advisory lock held on a connection of its own for the whole deployment."""
+    """On PostgreSQL, a session advisory lock held on a connection of its own for the whole deployment.
+
+    The connection is in autocommit: a host waiting its turn must hold no open transaction, or a migration that
+    builds an index CONCURRENTLY on the host whose turn it is would wait for the waiting host (and time out)."""
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    with db.engine.connect() as connection:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql(f"SELECT pg_advisory_lock({DEPLOY_LOCK})")
-        connection.commit()
         try:
             yield
         finally:
             connection.exec_driver_sql(f"SELECT pg_advisory_unlock({DEPLOY_LOCK})")
-            connection.commit()
 
 
 def revision() -> str:
