@@ -9,6 +9,7 @@ Safe while the previous release serves: migrations are written to be compatible 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,19 +25,22 @@ from admin_app.services import role as role_service
 
 # Any fixed number: the key of the PostgreSQL advisory lock that deploying hosts take turns on.
 DEPLOY_LOCK = 7_201_112
+LOCK_POLL_SECONDS = 0.5
 
 
 @contextmanager
 def one_host_at_a_time() -> Iterator[None]:
     """On PostgreSQL, a session advisory lock held on a connection of its own for the whole deployment.
 
-    The connection is in autocommit: a host waiting its turn must hold no open transaction, or a migration that
-    builds an index CONCURRENTLY on the host whose turn it is would wait for the waiting host (and time out)."""
+    A host waiting its turn asks again every LOCK_POLL_SECONDS rather than waiting inside pg_advisory_lock: a
+    statement that waits holds a snapshot, and a migration that builds an index CONCURRENTLY on the host whose turn
+    it is would wait for that snapshot (until its lock_timeout)."""
     if db.engine.dialect.name != "postgresql":
         yield
         return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"SELECT pg_advisory_lock({DEPLOY_LOCK})")
+        while not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({DEPLOY_LOCK})").scalar():
+            time.sleep(LOCK_POLL_SECONDS)
         try:
             yield
         finally:

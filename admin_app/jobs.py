@@ -88,6 +88,12 @@ def cancel(job: Job) -> None:
         pass
 
 
+def watched() -> bool:
+    """Whether a worker runs the job at hand, so that someone may poll its progress (inline, nobody can: the
+    request that runs it answers when it is done)."""
+    return get_current_job() is not None
+
+
 class Progress:
     """Rows done, reported to RQ's meta of the job running now (a no-op inline: nobody polls a running request)."""
 

@@ -162,8 +162,8 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def count_statements(work: Callable[[], Any]) -> int:
-    """How many SQL statements ``work()`` sends (an executemany counts once)."""
+def recorded_statements(work: Callable[[], Any]) -> list[str]:
+    """The SQL statements ``work()`` sends, in order (an executemany counts once)."""
     seen: list[str] = []
 
     def listener(*args: Any) -> None:
@@ -174,7 +174,12 @@ def count_statements(work: Callable[[], Any]) -> int:
         work()
     finally:
         sa.event.remove(_db.engine, "before_cursor_execute", listener)
-    return len(seen)
+    return seen
+
+
+def count_statements(work: Callable[[], Any]) -> int:
+    """How many SQL statements ``work()`` sends (an executemany counts once)."""
+    return len(recorded_statements(work))
 
 
 def csrf_token(client: FlaskClient) -> str:

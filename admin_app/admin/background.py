@@ -33,7 +33,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, Job, User
 from admin_app.models.job import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from admin_app.services.audit import Actor, record
-from admin_app.services.change import Order
+from admin_app.services.change import Order, no_progress
 from admin_app.services.moderation import UndoRefused, row_count, undo
 from admin_app.services.operations import OPERATIONS
 from admin_app.services.user import Refused
@@ -198,16 +198,20 @@ def _run_operation(job: Job, owner: User) -> dict[str, Any]:
         if operation not in getattr(view, "operations", {}).values() or not view.allows(operation.capability):
             raise JobRefused("forbidden")
         ids = selected_ids(view, selection)
-        job.total = operation.count(operation, ids)
+        # Counted first for a progress bar only when someone can watch it (a worker runs the job): inline, the
+        # operation goes in one pair of statements and its count is the result.
+        watched = jobs.watched()
+        job.total = operation.count(operation, ids) if watched else None
         order = Order(
             _actor(job),
             reason=payload.get("reason"),
             note=payload.get("note"),
             choices=payload.get("choices") or {},
             details={**(payload.get("details") or {}), "job": job.id},
-            progress=jobs.Progress(job.total),
+            progress=jobs.Progress(job.total or 0) if watched else no_progress,
         )
         outcome = operation.apply(operation, ids, order)
+    job.total = outcome.changed if job.total is None else job.total
     return {"changed": outcome.changed, "entry": outcome.entry_id}
 
 
@@ -228,7 +232,7 @@ def _run_undo(job: Job, owner: User) -> dict[str, Any]:
             window=timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"]),
             may_undo_others=owner.has_permission(perm.UNDO_ANY),
             table=job.payload["table"],
-            progress=jobs.Progress(job.total),
+            progress=jobs.Progress(job.total) if jobs.watched() else no_progress,
         )
     return {"changed": outcome.changed, "skipped": outcome.skipped, "entry": outcome.entry_id}
 

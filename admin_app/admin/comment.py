@@ -6,13 +6,14 @@ from typing import Any
 
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from admin_app import permissions as perm
 from admin_app.admin import formatters
 from admin_app.admin.export import AUTHOR, with_author
 from admin_app.admin.lookups import ScopedLookup
 from admin_app.admin.moderation import ModeratedView
-from admin_app.models import Comment, Post, User
+from admin_app.models import Comment, CommentSearch, Post, User
 
 
 class CommentAdmin(ModeratedView):
@@ -31,8 +32,17 @@ class CommentAdmin(ModeratedView):
         return with_author(query, Comment.author_id)
 
     column_default_sort = ("timestamp", True)
-    column_sortable_list = ("id", "timestamp", "disabled", ("author", "author.username"))
+    # Sortable where an index serves the sort at any size; the status is a filter (a boolean sorts a million ties).
+    column_sortable_list = ("id", "timestamp", ("author", "author.username"))
     column_searchable_list = ("body",)
+
+    def search_condition(self, field: Any, pattern: str) -> Any:
+        if field.key != "body":
+            return super().search_condition(field, pattern)
+        # The text is searched in comment_search, where its trigram index lives (models/comment.py).
+        matching = select(CommentSearch.comment_id).where(super().search_condition(CommentSearch.body, pattern))
+        return Comment.id.in_(matching)
+
     column_filters = (
         BooleanEqualFilter(Comment.disabled, _l("Disabled")),
         "timestamp",

@@ -29,7 +29,7 @@ class PostAdmin(ModeratedView):
         return with_author(query, Post.author_id)
 
     column_default_sort = ("timestamp", True)
-    column_sortable_list = ("id", "timestamp", "hidden", ("author", "author.username"))
+    column_sortable_list = ("id", "timestamp", ("author", "author.username"))  # the status is a filter
     column_searchable_list = ("body",)
     column_filters = (
         BooleanEqualFilter(Post.hidden, _l("Hidden")),

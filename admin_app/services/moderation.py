@@ -4,7 +4,8 @@ Each operation runs in the caller's transaction (the caller commits or rolls bac
 1. one INSERT of the audit entry;
 2. INSERT INTO audit_rows ... SELECT the rows that will change, with their state before (locked FOR UPDATE on
    PostgreSQL), then one UPDATE (or DELETE) of exactly the rows recorded: a list of ids in chunks of CHUNK, a
-   selection (select-all-matching) in one pair of statements, or in ranges of ids when a job watches progress;
+   selection (select-all-matching) in one pair of statements, or read once and then in chunks when a job
+   watches progress;
 3. one COUNT of the recorded rows, the number reported.
 Per-row ORM hooks and events do not run: like Django's ``delete_queryset``, this trades them for one statement.
 Deleting is audited (which rows, their moderation state before) but cannot be undone.
@@ -12,7 +13,6 @@ Deleting is audited (which rows, their moderation state before) but cannot be un
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from admin_app.services.operations import Operation
 
 CHUNK = 5_000
-# A watched run (a job's progress bar) goes through the table in ranges of ids sized to take about this long.
-STEP_SECONDS = 1.0
 
 
 class UndoRefused(Exception):
@@ -89,8 +87,8 @@ def moderate(
 ) -> Outcome:
     """Apply ``operation`` to the rows among ``ids`` it would change; audit them; return how many changed.
 
-    All in the caller's transaction. Watched (``progress`` given), a selection goes through the table in ranges
-    of ids, each recorded and changed before the next, and ``progress`` hears after each: still one transaction,
+    All in the caller's transaction. Watched (``progress`` given), a selection's ids are read once and go in
+    chunks, each recorded and changed before the next, and ``progress`` hears after each: still one transaction,
     so a run stopped half-way leaves nothing changed."""
     now = now or utcnow()
     entry = record(operation.name, operation.table, actor, reason=reason, note=note, details=details, now=now)
@@ -231,35 +229,19 @@ def _among(ids: list[int], column: Any) -> Any:
     return column.in_(ids)
 
 
-def _between(low: int, high: int, column: Any) -> Any:
-    return column.between(low, high)
-
-
 def _steps(model: Any, ids: Select[Any] | Sequence[int], *, watched: bool) -> Iterator[tuple[Any, Within]]:
     """The parts of ``ids`` to work through, each with the condition that keeps a statement to that part.
 
-    A list of ids goes in chunks of CHUNK. A selection goes whole when nobody watches, or, watched, in ranges of
-    the table's ids sized to take about STEP_SECONDS each (a selection re-run per range stays cheap: the range is
-    a primary-key scan)."""
-    if not isinstance(ids, Select):
-        listed = list(ids)
-        for start in range(0, max(len(listed), 1), CHUNK):
-            chunk = listed[start : start + CHUNK]
-            yield chunk, partial(_among, chunk)
-        return
-    if not watched:
+    A list of ids goes in chunks of CHUNK. A selection goes whole when nobody watches; watched (a job's progress
+    bar), its ids are read once, in one run of its query however costly its search, and then go in chunks like a
+    list (re-running the selection for each range of the table would run its search once per range)."""
+    if isinstance(ids, Select) and not watched:
         yield ids, lambda _column: true()
         return
-    low, high = db.session.execute(select(func.min(model.id), func.max(model.id))).one()
-    width, start = CHUNK, low
-    while start is not None and start <= high:
-        end = start + width - 1
-        began = time.monotonic()
-        yield ids.where(model.id.between(start, end)), partial(_between, start, end)
-        took = time.monotonic() - began
-        width = max(CHUNK // 5, min(width * 2, 200_000)) if took < STEP_SECONDS / 2 else width
-        width = max(CHUNK // 5, width // 2) if took > STEP_SECONDS * 1.5 else width
-        start = end + 1
+    listed = sorted(db.session.scalars(ids)) if isinstance(ids, Select) else list(ids)
+    for start in range(0, max(len(listed), 1), CHUNK):
+        chunk = listed[start : start + CHUNK]
+        yield chunk, partial(_among, chunk)
 
 
 def _check_undo(

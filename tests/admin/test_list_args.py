@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import math
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,11 +15,11 @@ from flask.testing import FlaskClient
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.base import ViewArgs
 
-from admin_app.admin.list_args import Selection, listing, selected_ids
+from admin_app.admin.list_args import Selection, cannot_drop_rows, list_views, listing, selected_ids
 from admin_app.extensions import db
-from admin_app.models import Comment, User
-from tests.conftest import csrf_token
-from tests.factories import CommentFactory, UserFactory
+from admin_app.models import Comment, Post, User
+from tests.conftest import csrf_token, recorded_statements
+from tests.factories import CommentFactory, PostFactory, UserFactory
 
 
 def test_the_flask_admin_internals_the_adapter_uses_are_still_there(app: Flask) -> None:
@@ -139,3 +141,83 @@ def test_a_selection_rebuilt_from_its_arguments_is_exactly_the_lists_rows(
         rebuilt = list(db.session.scalars(selected_ids(view, selection)))
 
     assert shown and sorted(rebuilt) == sorted(set(shown))
+
+
+def test_the_sorting_internals_the_adapter_overrides_are_still_there(app: Flask) -> None:
+    assert list(inspect.signature(ModelView._apply_sorting).parameters) == [
+        "self", "query", "joins", "sort_column", "sort_desc",
+    ]  # fmt: skip
+    assert list(inspect.signature(ModelView._order_by).parameters) == [
+        "self", "query", "joins", "sort_joins", "sort_field", "sort_desc",
+    ]  # fmt: skip
+    assert list(inspect.signature(ModelView._apply_path_joins).parameters) == [
+        "self", "query", "joins", "path", "inner_join",
+    ]  # fmt: skip
+    view = list_views(app)["comment"]
+    assert view._sortable_columns["id"] is Comment.id
+    assert [(field, direction) for field, _joins, direction in view._get_default_order()] == [(Comment.timestamp, True)]
+    assert list(view._auto_joins), "the list eager-loads its related rows"
+
+
+def test_only_joins_that_cannot_drop_a_row_are_inner() -> None:
+    assert cannot_drop_rows([Comment.author]) and cannot_drop_rows([Comment.post, Post.author])
+    assert not cannot_drop_rows([Comment.claimed_by]), "nullable"
+    assert not cannot_drop_rows([Comment.moderated_by]), "no foreign key: the moderator may be gone"
+    assert not cannot_drop_rows([User.roles]), "many-to-many"
+    assert not cannot_drop_rows([])
+
+
+def list_statements(client: FlaskClient, url: str) -> list[str]:
+    statements = recorded_statements(lambda: client.get(url))
+    return [sql for sql in statements if re.match(r"SELECT comments\.id\b", sql)]  # not the counts
+
+
+def test_a_page_reads_its_ids_first_then_only_the_rows_it_shows(client: FlaskClient, login_as: Any) -> None:
+    CommentFactory.create_batch(45)
+    login_as("moderator")
+    statements = list_statements(client, "/admin/comment/?page=1&page_size=20")
+    assert len(statements) == 2, statements
+    ids_first, rows = statements
+    assert re.match(r"SELECT comments\.id AS comments_id\s+FROM comments\s", ids_first), ids_first
+    assert "JOIN" not in ids_first and "LIMIT" in ids_first and "OFFSET" in ids_first
+    assert "ORDER BY comments.timestamp DESC, comments.id DESC" in ids_first
+    assert "LIMIT" not in rows and "comments.id IN" in rows and "JOIN users" in rows  # the 20 rows, with authors
+
+
+def test_sorting_by_author_is_an_inner_join(client: FlaskClient, login_as: Any) -> None:
+    CommentFactory.create_batch(3)
+    login_as("moderator")
+    view = list_views(client.application)["comment"]
+    author = [name for name, _label in view._list_columns].index("author")
+    statements = list_statements(client, f"/admin/comment/?sort={author}&desc=1")
+    assert len(statements) == 2, statements
+    ids_first = statements[0]
+    assert re.search(r"\bJOIN users AS users_1 ON users_1.id = comments.author_id", ids_first), ids_first
+    assert "OUTER" not in ids_first
+    assert "ORDER BY users_1.username DESC, comments.id DESC" in ids_first
+
+
+@pytest.mark.parametrize("endpoint", ["comment", "post", "user", "member"])
+def test_every_sortable_column_shows_every_row_once_in_order(client: FlaskClient, login_as: Any, endpoint: str) -> None:
+    """Many ties (one author, one moment): paging through any sort, either way, shows each row exactly once."""
+    author = UserFactory(username="same-author")
+    moment = datetime(2026, 1, 1, 12, 0)
+    post = PostFactory(author=author, timestamp=moment)
+    PostFactory.create_batch(44, author=author, timestamp=moment)
+    CommentFactory.create_batch(45, author=author, post=post, timestamp=moment)
+    UserFactory.create_batch(45, member_since=moment, last_seen=moment)
+    login_as("admin")
+    view = list_views(client.application)[endpoint]
+    expected = {row.id for row in view.get_query()}
+    assert len(expected) >= 45
+    for index, (name, _label) in enumerate(view._list_columns):
+        if name not in view._sortable_columns:
+            continue
+        for desc in (0, 1):
+            shown: list[int] = []
+            for page in range(math.ceil(len(expected) / 20)):
+                response = client.get(f"{view.url}/?sort={index}&desc={desc}&page={page}&page_size=20")
+                assert response.status_code == 200, (name, desc, page)
+                html = response.get_data(as_text=True)
+                shown += [int(n) for n in re.findall(r'name="rowid" class="action-checkbox" value="(\d+)"', html)]
+            assert len(shown) == len(set(shown)) and set(shown) == expected, (endpoint, name, desc)

@@ -245,13 +245,13 @@ def test_a_decision_takes_comments_out_of_the_review_queue_and_undo_puts_them_ba
     assert db.session.get(Comment, waiting.id).reviewed_at is None  # type: ignore[union-attr]
 
 
-def test_a_watched_operation_reports_progress_range_by_range_and_in_total(
+def test_a_watched_operation_reports_progress_chunk_by_chunk_and_in_total(
     app: Flask, moderator: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A job's progress bar: each range of ids reports the rows it changed; the reports add up to the result."""
+    """A job's progress bar: each chunk of ids reports the rows it changed; the reports add up to the result."""
     from admin_app.services import moderation
 
-    monkeypatch.setattr(moderation, "CHUNK", 5)  # ranges of 5 ids at first (a fifth of that at the least)
+    monkeypatch.setattr(moderation, "CHUNK", 5)  # the selection read once, then in chunks of 5 ids
     CommentFactory.create_batch(30)
     reported: list[int] = []
     everyone = sa.select(Comment.id)
