@@ -107,6 +107,7 @@ LIST_VALID = {
     "page": ("0", "1", "2"), "page_size": ("20", "50", "100"), "sort": ("0", "1", "2"), "desc": ("0", "1"),
     "search": ("remark", "100%", "ｆｕｌｌｗｉｄｔｈ", "^rem", "=remark", "user1 remark"),
     "background": ("1", "0"),  # an export prepared as a job (ignored by the list itself)
+    "after": ("1", "2"), "before": ("1", "3"),  # keyset paging from a row (ignored where the sort has no keyset)
 }  # fmt: skip
 # Sizes of ticked-row lists: about MAX_TICKED_ROWS, and (HUGE) up to beyond MAX_CONTENT_LENGTH.
 MANY = (999, 1_000, 1_001, 2_000)

@@ -201,7 +201,7 @@ def _run_operation(job: Job, owner: User) -> dict[str, Any]:
         # Counted first for a progress bar only when someone can watch it (a worker runs the job): inline, the
         # operation goes in one pair of statements and its count is the result.
         watched = jobs.watched()
-        job.total = operation.count(operation, ids) if watched else None
+        job.total = operation.count(operation, ids).changing if watched else None
         order = Order(
             _actor(job),
             reason=payload.get("reason"),

@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
-from flask import Flask, abort, current_app, redirect, request
+from flask import Flask, abort, current_app, g, redirect, request
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.base import ViewArgs
 from flask_admin.model.filters import (
@@ -41,7 +42,7 @@ from flask_admin.model.filters import (
 )
 from flask_babel import gettext
 from flask_login import login_user  # type: ignore[import-untyped]
-from sqlalchemy import BigInteger, Select, Unicode, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, Select, Unicode, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import MANYTOONE, Query, RelationshipProperty, joinedload
 
 from admin_app.extensions import db
@@ -263,7 +264,9 @@ class ValidatedListArguments(ModelView):
         search = request.args.get("search")
         if search is not None:
             search_terms(search)
-        return ViewArgs(
+        for cursor in ("after", "before"):
+            whole_number(cursor, 1, INT4)
+        view_args = ViewArgs(
             page=whole_number("page", 0, MAX_PAGE) or 0,
             page_size=page_size or 0,
             sort=sort,
@@ -274,6 +277,8 @@ class ValidatedListArguments(ModelView):
             # (?_scheme=javascript&_external=1, ?_anchor=, ?_method=, ?endpoint=).
             extra_args={},
         )
+        g.list_view_args = view_args  # the page being shown, for its pager's links (_get_list_url)
+        return view_args
 
     def _get_list_filter_args(self) -> list[Any] | None:
         if not self._filters:
@@ -323,17 +328,78 @@ class ValidatedListArguments(ModelView):
             abort(redirect(self._get_list_url(view_args.clone(page=last or None))))
         if not execute or not isinstance(query, Query):
             return count, query
-        return count, self.page_rows(query) if size else query.all()
+        if not size:
+            return count, query.all()
+        keyset = self.keyset(sort_column, sort_desc)
+        rows = self.page_rows(*self.keyset_page(query, keyset, size))
+        g.page_edges = (rows[0].id, rows[-1].id) if keyset and rows else None  # for the pager (_get_list_url)
+        return count, rows
 
-    def page_rows(self, query: Query[Any]) -> list[Any]:
+    def page_rows(self, query: Query[Any], backwards: bool = False) -> list[Any]:
         """A page's rows in two statements: the ids first (sort, filters and OFFSET over the narrowest rows, with no
-        eager join run for a skipped row), then the page's rows with their related rows."""
+        eager join run for a skipped row), then the page's rows with their related rows. ``backwards``: the query
+        reads the list's order backwards (keyset_page), the page shows it forwards."""
         ids = [row_id for (row_id,) in query.with_entities(self.model.id)]
+        if backwards:
+            ids.reverse()
         if not ids:
             return []
         rows = self.get_query().filter(self.model.id.in_(ids)).options(*(joinedload(j) for j in self._auto_joins))
         by_id = {row.id: row for row in rows}
         return [by_id[row_id] for row_id in ids if row_id in by_id]
+
+    def keyset(self, sort_column: Any, sort_desc: Any) -> Keyset | None:
+        """The sort as a keyset (its column, then the id, one direction), when the sort is on a NOT NULL column of
+        the list's own table: then "next" and "previous" read from a row onward, however deep, instead of an
+        OFFSET. None for a sort through a relation or on a nullable column (those page by OFFSET)."""
+        if sort_column is not None:
+            fields = [(self._sortable_columns.get(sort_column), bool(sort_desc))]
+        else:
+            fields = [(field, bool(direction)) for field, joins, direction in self._get_default_order() if not joins]
+        if len(fields) != 1 or fields[0][0] is None:
+            return None
+        field, desc = fields[0]
+        column = getattr(field, "expression", None)
+        own = getattr(column, "table", None) is self.model.__table__
+        if not own or column is None or getattr(column, "nullable", True) and field is not self.model.id:
+            return None
+        return Keyset(field, desc)
+
+    def keyset_page(self, query: Query[Any], keyset: Keyset | None, size: int) -> tuple[Query[Any], bool]:
+        """The page after (``after=ID``) or before (``before=ID``) the row ID in the list's order, read from that
+        row by an index range rather than by skipping rows; the query as it is (OFFSET) when there is no keyset
+        or the row is not in the list (deleted meanwhile, or never there). Also whether it reads backwards."""
+        after, before = whole_number("after", 1, INT4), whole_number("before", 1, INT4)
+        if keyset is None or (after or before) is None:
+            return query, False
+        primary = self.model.id
+        edge = self.get_query().filter(primary == (after or before)).with_entities(keyset.field, primary).first()
+        if edge is None:
+            return query, False
+        position, cursor = tuple_(keyset.field, primary), tuple_(*edge)
+        onward = keyset.desc == (after is not None)  # toward smaller keys
+        query = query.limit(None).offset(None).filter(position < cursor if onward else position > cursor)
+        if before is not None:  # the rows just before, nearest first: read backwards, shown forwards (page_rows)
+            backwards = (keyset.field, primary) if keyset.desc else (keyset.field.desc(), primary.desc())
+            query = query.order_by(None).order_by(*backwards)
+        return query.limit(size), before is not None
+
+    def _get_list_url(self, view_args: ViewArgs) -> str:
+        """Flask-Admin's list URL; the pager's next and previous pages also carry the row they follow or precede
+        (``after`` / ``before``), so that they are read by keyset (keyset_page)."""
+        url: str = super()._get_list_url(view_args)
+        edges, current = g.get("page_edges"), g.get("list_view_args")
+        if not edges or current is None or view_args.page is None:
+            return url
+        same_list = all(
+            (getattr(view_args, name) or None) == (getattr(current, name) or None)  # clone() makes [] None
+            for name in ("sort", "sort_desc", "search", "filters", "page_size")
+        )
+        step = view_args.page - (current.page or 0)
+        if same_list and step in (1, -1) and view_args.page > 0:
+            cursor = ("after", edges[1]) if step == 1 else ("before", edges[0])
+            url += ("&" if "?" in url else "?") + urlencode([cursor])
+        return url
 
     def _apply_sorting(self, query: Any, joins: Any, sort_column: Any, sort_desc: Any) -> Any:
         """Flask-Admin's sort, then the id in the same direction: equal keys (a million comments of a few
@@ -356,6 +422,12 @@ class ValidatedListArguments(ModelView):
         query, joins, alias = self._apply_path_joins(query, joins, sort_joins, inner_join=cannot_drop_rows(sort_joins))
         column = sort_field if alias is None else getattr(alias, sort_field.key)
         return query.order_by(column.desc() if sort_desc else column), joins
+
+
+@dataclass(frozen=True)
+class Keyset:
+    field: Any  # the sort's column (the id follows it, in the same direction)
+    desc: bool
 
 
 def cannot_drop_rows(path: Any) -> bool:

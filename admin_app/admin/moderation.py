@@ -143,8 +143,8 @@ class ModeratedView(SecuredModelView):
     def render_confirmation(self, operation: Operation, form: ModerationForm) -> str:
         selection = self.selection()
         ids = selected_ids(self, selection)
-        selected = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-        changing = operation.count(operation, ids)
+        tally = operation.count(operation, ids)
+        selected, changing = tally.selected, tally.changing
         return self.render(
             "admin/moderation_confirm.html",
             name=operation.name,

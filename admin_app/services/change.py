@@ -31,6 +31,14 @@ class Order:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """What an operation would work on now: the rows selected, and how many of them it would change."""
+
+    selected: int
+    changing: int
+
+
+@dataclass(frozen=True)
 class Outcome:
     entry_id: int | None
     changed: int

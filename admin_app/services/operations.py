@@ -18,7 +18,7 @@ from sqlalchemy.orm import QueryableAttribute
 from admin_app.models import Comment, Post, User
 from admin_app.services import moderation
 from admin_app.services import user as accounts
-from admin_app.services.change import Order, Outcome
+from admin_app.services.change import Order, Outcome, Tally
 
 Rows = Select[Any] | Sequence[int]
 
@@ -34,7 +34,7 @@ class Operation:
     question: Callable[[int], str]  # the confirmation page's heading, for the number of rows changing
     result: Callable[[int], str]  # the message once done, for the number of rows changed
     capability: str  # the list capability it needs (admin/access.py)
-    count: Callable[[Operation, Rows], int]  # how many rows it would change
+    count: Callable[[Operation, Rows], Tally]  # how many rows it would work on, and change, now
     apply: Callable[[Operation, Rows, Order], Outcome]  # the service function: in the caller's transaction
     value: bool | None = None  # the state it sets (None: deletes)
     fresh_login: bool = False  # needs a login younger than FRESH_LOGIN_MINUTES
@@ -64,7 +64,7 @@ CANNOT_UNDO_ACCOUNT = _l("This cannot be undone from its result: use the opposit
 
 _MODERATION: dict[str, Any] = {
     "capability": "moderate",
-    "count": moderation.affected,
+    "count": moderation.tally,
     "apply": moderation.apply,
 }
 _ACCOUNTS: dict[str, Any] = {"selects": User, "changes": User, "fresh_login": True, "why_final": CANNOT_UNDO_ACCOUNT}

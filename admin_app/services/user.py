@@ -19,7 +19,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Role, User, roles_users
 from admin_app.permissions import ROLE_ASSIGN
 from admin_app.services.audit import record
-from admin_app.services.change import Order, Outcome
+from admin_app.services.change import Order, Outcome, Tally
 
 if TYPE_CHECKING:
     from admin_app.services.operations import Operation
@@ -47,15 +47,17 @@ def role_names(user_id: Any) -> Any:
     )
 
 
-def count_selected(operation: Operation, users: Select[Any] | Sequence[int]) -> int:
+def count_selected(operation: Operation, users: Select[Any] | Sequence[int]) -> Tally:
     """Role changes: every selected user (which role is chosen on the confirmation page itself)."""
-    return db.session.scalar(select(func.count()).where(User.id.in_(users))) or 0
+    selected = db.session.scalar(select(func.count()).where(User.id.in_(users))) or 0
+    return Tally(selected, selected)
 
 
-def count_changing_state(operation: Operation, users: Select[Any] | Sequence[int]) -> int:
-    """(De)activation: the selected users not yet in the state asked for."""
-    changing = User.id.in_(users), User.active.is_not(operation.value)
-    return db.session.scalar(select(func.count()).where(*changing)) or 0
+def count_changing_state(operation: Operation, users: Select[Any] | Sequence[int]) -> Tally:
+    """(De)activation: the selected users, and those of them not yet in the state asked for."""
+    changing = func.count().filter(User.active.is_not(operation.value))
+    selected, changes = db.session.execute(select(func.count(), changing).where(User.id.in_(users))).one()
+    return Tally(selected, changes)
 
 
 def change_role(operation: Operation, users: Select[Any] | Sequence[int], order: Order) -> Outcome:

@@ -13,7 +13,8 @@ from flask import Flask
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, Post
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import UndoRefused, affected, moderate, undo
+from admin_app.services.change import Tally
+from admin_app.services.moderation import UndoRefused, moderate, tally, undo
 from admin_app.services.operations import OPERATIONS
 from tests.conftest import count_statements
 from tests.factories import CommentFactory, PostFactory, UserFactory
@@ -36,7 +37,7 @@ def states() -> dict[int, bool]:
 def test_disable_changes_only_rows_that_change_and_audits_them(app: Flask, moderator: Actor) -> None:
     visible, already = CommentFactory(), CommentFactory(disabled=True)
     untouched = CommentFactory()
-    assert affected(DISABLE, [visible.id, already.id]) == 1
+    assert tally(DISABLE, [visible.id, already.id]) == Tally(selected=2, changing=1)
 
     outcome = moderate(DISABLE, [visible.id, already.id], moderator, "spam", "wave from three accounts")
     db.session.commit()
@@ -261,3 +262,17 @@ def test_a_watched_operation_reports_progress_chunk_by_chunk_and_in_total(
 
     assert len(reported) > 2 and sum(reported) == 60, reported
     assert outcome.changed == restored.changed == 30
+
+
+def test_a_tally_counts_the_selection_and_what_would_change_in_one_statement(app: Flask) -> None:
+    """The confirmation page's numbers, for ticked ids and for a selection, each operation's way."""
+    enabled = CommentFactory.create_batch(3, body="cheap watches")
+    disabled = CommentFactory.create_batch(2, body="cheap watches", disabled=True)
+    CommentFactory(body="unrelated")
+    matching = sa.select(Comment.id).where(Comment.body.like("%watches%"))
+    ticked = [row.id for row in enabled[:1] + disabled]
+    delete = OPERATIONS["comment.delete"]
+    assert tally(DISABLE, matching) == Tally(5, 3) and tally(DISABLE, ticked) == Tally(3, 1)
+    assert tally(ENABLE, matching) == Tally(5, 2) and tally(ENABLE, ticked) == Tally(3, 2)
+    assert tally(delete, matching) == Tally(5, 5) and tally(delete, []) == Tally(0, 0)
+    assert count_statements(lambda: tally(DISABLE, matching)) == 1
