@@ -104,7 +104,12 @@ def moderate(
     entry = record(operation.name, operation.table, actor, reason=reason, note=note, details=details, now=now)
     model = operation.changes
     recorded = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
+    new_state = _new_state(operation, actor, reason, note, now)
+    in_one_statement = operation.value is not None and db.session.get_bind().dialect.name == "postgresql"
     for part, within in _steps(model, ids, watched=progress is not no_progress):
+        if in_one_statement:
+            progress(_record_and_change(operation, entry.id, part, new_state))
+            continue
         source = select(literal(entry.id), model.id, *state_columns(model)).where(_would_change(operation, part))
         if db.session.get_bind().dialect.name == "postgresql":
             source = source.with_for_update(of=model)
@@ -114,11 +119,41 @@ def moderate(
             step = db.session.execute(delete(model).where(mine))
         else:
             step = db.session.execute(
-                update(model).where(mine).values(_new_state(operation, actor, reason, note, now)),
-                execution_options={"synchronize_session": False},
+                update(model).where(mine).values(new_state), execution_options={"synchronize_session": False}
             )
         progress(step.rowcount)  # type: ignore[attr-defined]  # (an INSERT ... SELECT's rowcount is not kept)
     return Outcome(entry.id, row_count(entry.id))
+
+
+def _record_and_change(operation: Operation, entry_id: int, ids: Select[Any] | Sequence[int], state: Any) -> int:
+    """PostgreSQL: one statement that reads the rows' state, changes exactly the rows still in that state and
+    records those (WITH before AS (SELECT ...), changed AS (UPDATE ... RETURNING), audited AS (INSERT INTO
+    audit_rows ... RETURNING) SELECT count(*) FROM audited): how many rows it changed.
+    No row is locked before it is changed, and none is written twice: a row another transaction changed since
+    the statement began fails the state check when the UPDATE re-reads it, and is neither changed nor recorded."""
+    model = operation.changes
+    columns = state_columns(model)
+    before = select(model.id.label("row_id"), *(column.label(f"s{n}") for n, column in enumerate(columns)))
+    before_cte = before.where(_would_change(operation, ids)).cte("before")
+    recorded = list(before_cte.c)[1:]
+    unchanged = [
+        column.is_not_distinct_from(kept)
+        for column, kept in zip(columns, recorded, strict=True)
+        if getattr(column, "table", None) is not None
+    ]  # (a column of the table: not the NULL that stands for a post's review date)
+    changed = (
+        update(model)
+        .where(model.id == before_cte.c.row_id, *unchanged)
+        .values(state)
+        .returning(model.id.label("changed_id"))
+        .cte("changed")
+    )
+    rows = select(literal(entry_id), before_cte.c.row_id, *recorded).join(
+        changed, changed.c.changed_id == before_cte.c.row_id
+    )
+    audited = insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], rows).returning(AuditRow.row_id)
+    # Counted by the statement itself: psycopg reports no row count for a statement that begins WITH.
+    return db.session.scalar(select(func.count()).select_from(audited.cte("audited"))) or 0
 
 
 def undo(

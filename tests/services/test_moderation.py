@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -99,7 +100,42 @@ def test_ticked_ids_go_in_fixed_chunks(app: Flask, moderator: Actor, monkeypatch
     statements = count_statements(lambda: moderate(DISABLE, ids, moderator, "spam"))
 
     assert states() == {comment_id: True for comment_id in ids}
-    assert statements == 1 + 3 * 2 + 1  # the entry, three chunks (each its recorded rows and UPDATE), one COUNT
+    # The entry, three chunks, one COUNT; each chunk one statement on PostgreSQL (WITH ... UPDATE ... RETURNING
+    # INSERT INTO audit_rows), its recorded rows then its UPDATE elsewhere.
+    per_chunk = 1 if db.engine.dialect.name == "postgresql" else 2
+    assert statements == 1 + 3 * per_chunk + 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditRow)) == 10
+
+
+@pytest.mark.postgresql_only
+def test_a_row_another_transaction_changes_meanwhile_is_neither_changed_nor_recorded(
+    app: Flask, moderator: Actor
+) -> None:
+    """The one-statement write reads the rows' state, then changes only rows still in it: a row another
+    transaction changes (and commits) while the UPDATE waits for it keeps that change, and gets no audit row."""
+    kept, taken = CommentFactory(), CommentFactory()
+    kept_id, taken_id = kept.id, taken.id
+    db.session.commit()
+    other = db.engine.connect()
+    other.execute(sa.update(Comment).where(Comment.id == taken_id).values(moderation_note="by someone else"))
+    outcomes: list[Any] = []
+
+    def moderate_meanwhile() -> None:
+        with app.app_context():
+            outcomes.append(moderate(DISABLE, [kept_id, taken_id], moderator, "spam"))
+            db.session.commit()
+
+    thread = threading.Thread(target=moderate_meanwhile)
+    thread.start()
+    time.sleep(0.5)  # the UPDATE now waits for the other transaction's row lock
+    other.commit()
+    other.close()
+    thread.join(timeout=10)
+
+    assert [outcome.changed for outcome in outcomes] == [1]
+    assert states() == {kept_id: True, taken_id: False}
+    assert db.session.get(Comment, taken_id).moderation_note == "by someone else"
+    assert list(db.session.scalars(sa.select(AuditRow.row_id))) == [kept_id]
 
 
 def test_a_failure_half_way_leaves_nothing_changed(app: Flask, moderator: Actor) -> None:
@@ -107,7 +143,7 @@ def test_a_failure_half_way_leaves_nothing_changed(app: Flask, moderator: Actor)
     before = states()
 
     def fail_on_update(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE COMMENTS"):
+        if "UPDATE COMMENTS" in statement.upper():  # (on PostgreSQL, inside the statement's WITH)
             raise RuntimeError("injected failure")
 
     sa.event.listen(db.engine, "before_cursor_execute", fail_on_update)
