@@ -7,7 +7,7 @@ MANAGE := $(VENV)/bin/python manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run serve deploy test lint typecheck e2e bench multihost db-upgrade db-check seed clean i18n-extract i18n-update i18n-compile
+.PHONY: install run serve deploy test lint typecheck e2e bench bench-migration multihost db-upgrade db-check seed clean i18n-extract i18n-update i18n-compile
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -47,14 +47,19 @@ typecheck: install
 e2e: install i18n-compile  ## only the browser tests (needs Debian's chromium)
 	$(VENV)/bin/pytest tests/e2e
 
-# moderation.py --reuse: the 1M schema list_pages.py has just built, when it matches the migrations (else a new one)
-bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comments; bulk moderation, CSV export and the background job at 1M (BENCH_DATABASE_URL, BENCH_REDIS_URL)
+# moderation.py --reuse: the 1M schema list_pages.py has just built, when it matches the migrations (else a new one).
+# slow_corners.py last: its restores rewrite the rows they put back, moving them on disk (the correlation it prints).
+bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comments; bulk moderation, CSV export, the background job and the slow corners (writes on a bare copy, every sort, deep pages) at 1M (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 	$(VENV)/bin/python bench/list_pages.py
 	$(VENV)/bin/python bench/moderation.py --reuse
 	$(VENV)/bin/python bench/export.py --reuse
 	$(VENV)/bin/python bench/dashboard.py --reuse
 	$(VENV)/bin/python bench/jobs.py --reuse
 	$(VENV)/bin/python bench/export_load.py --reuse
+	$(VENV)/bin/python bench/slow_corners.py --reuse
+
+bench-migration: install  ## migration 0007 on 1M comments while probes insert, moderate and read: how long each was blocked (BENCH_MIGRATION_URL)
+	$(VENV)/bin/python bench/live_migration.py
 
 # Root only (ip netns); Debian's haproxy, socat, openssl. `make multihost DURATION=20`: the short form CI runs.
 multihost: install  ## two hosts in network namespaces behind HAProxy: shared sessions and login limits, /readyz, load with a SIGKILL, the audit check
