@@ -139,6 +139,8 @@ def page_figures(pages: list[Any], samples: dict[str, list[float]], changing: in
             aim = None
         elif spec.kind == "page 25,000":
             aim, unit = 2_500, "ms"
+        elif spec.kind == "page by next":
+            aim = 1.5  # flat: as fast as the first page, however deep
         elif spec.kind in ("search", "filter"):
             aim, note = None, "aim 1.2x of today: compare with list_pages"
         base = samples[spec.baseline] if spec.key != spec.baseline else None

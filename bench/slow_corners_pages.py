@@ -28,7 +28,7 @@ class Spec:
     """A page to time: what it is (``kind``), its URL and the rows it should list, and the page it is compared to."""
 
     key: str
-    kind: str  # "page 1", "sort", "page 400", "page 25,000", "search", "filter"
+    kind: str  # "page 1", "sort", "page 400", "page 25,000", "page by next", "search", "filter"
     page: Page
     baseline: str  # the key of its list's page 1
     desc: bool | None = None  # a sort's direction
@@ -83,6 +83,11 @@ def specs(app: Flask, client: FlaskClient, search: str, deep: tuple[int, ...]) -
             key = f"{endpoint}: page {number:,}"
             url = f"{view.url}/?page={number - 1}"
             result.append(Spec(key, f"page {number:,}", Page(key, url, table), first.name, number=number - 1))
+        # The deepest page again, reached as a reader pages onward: the previous page's "next" (after=ID).
+        number = max(deep)
+        onward = next_link(client.get(f"{view.url}/?page={number - 2}").get_data(as_text=True), number - 1)
+        key = f"{endpoint}: page {number:,} by next (keyset)"
+        result.append(Spec(key, "page by next", Page(key, onward, table), first.name, number=number - 1))
         where = f"CAST(body AS VARCHAR) ILIKE '%{search}%'"
         key = f"{endpoint}: search {search!r}"
         result.append(Spec(key, "search", Page(key, f"{view.url}/?search={search}", table, where), first.name))
@@ -90,6 +95,15 @@ def specs(app: Flask, client: FlaskClient, search: str, deep: tuple[int, ...]) -
         key = f"{endpoint}: filter {flt}=1"
         result.append(Spec(key, "filter", Page(key, f"{view.url}/?flt0_{flt}=1", table, "disabled"), first.name))
     return result, skipped
+
+
+def next_link(html: str, page: int) -> str:
+    """The pager's link to ``page`` (0-based) on a page just before it: one that carries ``after=``."""
+    for href in re.findall(r'href="([^"]+)"', html[html.rindex('<ul class="pagination') :]):
+        url = href.replace("&amp;", "&")
+        if f"page={page}&" in url and "after=" in url:
+            return url
+    raise AssertionError(f"no keyset link to page {page + 1} on the page before it")
 
 
 def disabled_filter(view: Any) -> str:
