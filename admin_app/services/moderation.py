@@ -2,10 +2,11 @@
 
 Each operation runs in the caller's transaction (the caller commits or rolls back) as:
 1. one INSERT of the audit entry;
-2. INSERT INTO audit_rows ... SELECT the rows that will change, with their state before (locked FOR UPDATE on
-   PostgreSQL), then one UPDATE (or DELETE) of exactly the rows recorded: a list of ids in chunks of CHUNK, a
-   selection (select-all-matching) in one pair of statements, or read once and then in chunks when a job
-   watches progress;
+2. the rows that will change, recorded with their state before, and changed: on PostgreSQL one statement
+   (_record_and_change: read the state, UPDATE the rows still in it, record exactly those); elsewhere, and for
+   deletes, INSERT INTO audit_rows ... SELECT (FOR UPDATE on PostgreSQL), then one UPDATE (or DELETE) of exactly
+   the rows recorded. A list of ids goes in chunks of CHUNK, a selection (select-all-matching) in one step, or
+   read once and then in chunks when a job watches progress;
 3. one COUNT of the recorded rows, the number reported.
 Per-row ORM hooks and events do not run: like Django's ``delete_queryset``, this trades them for one statement.
 Deleting is audited (which rows, their moderation state before) but cannot be undone.
