@@ -7,6 +7,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from admin_app.admin.access import users_view
 from admin_app.admin.audit import AuditAdmin
 from admin_app.admin.comment import CommentAdmin
 from admin_app.admin.dashboard import DashboardView
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> Admin:
         # Talisman's per-request nonce (admin_app/headers.py), the one its Content-Security-Policy header names.
         csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
     )
+    app.jinja_env.globals["users_view"] = users_view  # links to a user's page (queue.html)
     admin.add_view(CommentAdmin(Comment, db, name=_l("Comments"), endpoint="comment"))
     admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))
     admin.add_view(PostAdmin(Post, db, name=_l("Posts"), endpoint="post"))

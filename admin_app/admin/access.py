@@ -15,6 +15,8 @@ from flask_babel import gettext
 from flask_security import current_user
 from werkzeug.wrappers import Response
 
+from admin_app import permissions as perm
+
 View = TypeVar("View", bound=Callable[..., Any])
 
 # The capability of whatever action or operation the request posts (action_view, moderate_view).
@@ -55,6 +57,12 @@ def has_permission(permission: str | None) -> bool:
     return bool(
         permission and current_user.is_authenticated and current_user.active and current_user.has_permission(permission)
     )
+
+
+def users_view() -> str:
+    """The users list (its endpoint) the reader may open: the full one with e-mails for holders of personal-data,
+    the member list (no e-mails) for everyone else. Every link to a user's page or the list goes through it."""
+    return "user" if has_permission(perm.PERSONAL_DATA) else "member"
 
 
 def holds(needed: Needed | None) -> bool:

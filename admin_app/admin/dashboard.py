@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from admin_app import permissions as perm
 from admin_app.admin import charts
-from admin_app.admin.access import has_permission, requires
+from admin_app.admin.access import has_permission, requires, users_view
 from admin_app.admin.base import SecuredIndexView
 from admin_app.admin.counting import ApproximateCount, count_query
 from admin_app.admin.moderation_text import action_label, reason_label
@@ -62,8 +62,7 @@ class DashboardView(SecuredIndexView):
         found = []
         if has_permission(perm.USER_READ):
             users = count_query(db.session, User).scalar()
-            users_list = "user.index_view" if has_permission(perm.PERSONAL_DATA) else "member.index_view"
-            found.append(Tile(gettext("Users"), shown(users), url_for(users_list)))
+            found.append(Tile(gettext("Users"), shown(users), url_for(f"{users_view()}.index_view")))
         if has_permission(perm.POST_READ):
             found.append(
                 Tile(gettext("Posts"), shown(count_query(db.session, Post).scalar()), url_for("post.index_view"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -249,3 +251,18 @@ def test_a_database_failure_is_reported_and_rolled_back(
     assert response.status_code == 200
     assert "The operation failed and nothing was changed." in response.get_data(as_text=True)
     assert state(comment) == before
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+def test_every_link_on_the_queue_and_the_dashboard_opens_for_its_reader(
+    client: FlaskClient, login_as: Any, role: str
+) -> None:
+    """The author's link goes to the users list the reader may open (the member list for a moderator), never to
+    a page that answers 403; so does every other link of both pages."""
+    comments_by_age("First in line", "Second in line")
+    login_as(role)
+    for url in (URL, "/admin/"):
+        page = client.get(url).get_data(as_text=True)
+        for link in sorted(set(re.findall(r'href="(/admin/[^"#]*)"', page))):
+            status = client.get(html.unescape(link)).status_code
+            assert status in (200, 302), (role, url, link, status)
