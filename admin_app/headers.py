@@ -17,6 +17,8 @@ from flask_talisman import DENY, Talisman
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Response
 
+from admin_app import static_files
+
 SERVER_NAME = "back-office"
 SELF = "'self'"
 NONE = "'none'"
@@ -61,7 +63,7 @@ def init_app(app: Flask) -> None:
 def keep_out_of_caches(response: Response) -> Response:
     """Every page, export and redirect may carry personal data or moderation state, and a signed-out browser's
     back button must not show it again: only static files may be cached."""
-    if not (request.endpoint or "").endswith("static"):
+    if not static_files.is_static(request.endpoint):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
     return response

@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
@@ -48,7 +48,8 @@ def _digest(path: str, _mtime_ns: int, _size: int) -> str:
 
 
 def is_static(endpoint: str | None) -> bool:
-    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+    """A static file's endpoint (ours, a blueprint's, the favicon): the only answers that may be cached."""
+    return endpoint is not None and (endpoint in ("static", "favicon") or endpoint.endswith(".static"))
 
 
 def add_digest(endpoint: str, values: dict[str, Any]) -> None:
@@ -67,6 +68,13 @@ def cache_for_good(response: Response) -> Response:
     return response
 
 
+def favicon() -> Response:
+    """/favicon.ico, which browsers ask for on their own on a first visit: the back office's icon, public like the
+    static files, rather than a 404 in every console."""
+    return send_from_directory(str(current_app.static_folder), "favicon.ico", mimetype="image/vnd.microsoft.icon")
+
+
 def init_app(app: Flask) -> None:
     app.url_defaults(add_digest)
     app.after_request(cache_for_good)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from contextlib import suppress
+from typing import Any
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext
@@ -78,14 +80,22 @@ def layout_error_page(error: Exception) -> tuple[str, int]:
         # abort(400, gettext("...")): what was wrong with the request, in our own words, already translated. (Other
         # codes keep the generic text: Flask-Limiter's 429, for one, describes its limit in English.)
         message = str(error.description)
-    index_view = current_app.extensions["admin"][0].index_view
     # A list asked for with arguments it cannot take: the way back is the same list without them.
     on_a_list = code == 400 and request.method == "GET" and (request.endpoint or "").endswith(".index_view")
     list_url = request.path if on_a_list else None
     # A server-side failure: the reference finds the request's log lines (admin_app/logs.py).
     reference = logs.request_id() if code >= 500 else None
-    page = index_view.render("errors/error.html", title=title, message=message, list_url=list_url, reference=reference)
+    view = error_view(title)
+    page = view.render("errors/error.html", title=title, message=message, list_url=list_url, reference=reference)
     return page, code
+
+
+def error_view(title: str) -> Any:
+    """What an error page renders with: the index view's layout under the error's own name (the page's title), as
+    a view of no menu entry, so the menu highlights none (not "Home")."""
+    view = copy.copy(current_app.extensions["admin"][0].index_view)
+    view.name = title
+    return view
 
 
 def timed_out(error: Exception) -> bool:

@@ -7,6 +7,7 @@ back office's SecuredModelView.handle_view_exception replaces that with a generi
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -101,3 +102,18 @@ def test_with_the_database_away_a_signed_in_page_says_so_in_the_users_language(
     assert response.headers["X-Request-ID"] == "db-away-request-1"
     with away.app_context():
         database.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "title"), [("/admin/user/", 403, "Forbidden"), ("/admin/nowhere/", 404, "Page not found")]
+)
+def test_an_error_page_highlights_no_menu_entry_and_is_titled_by_the_error(
+    client: FlaskClient, login_as: Any, path: str, status: int, title: str
+) -> None:
+    login_as("moderator")
+    response = client.get(path)
+    page = response.get_data(as_text=True)
+    assert response.status_code == status
+    menu = page.split('<ul class="nav navbar-nav mr-auto">', 1)[1].split("</ul>", 1)[0]
+    assert "Home" in menu and "active" not in menu
+    assert re.search(rf"<title>{title} - ", page) and f'<h1 class="h3">{title}</h1>' in page

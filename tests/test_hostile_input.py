@@ -418,7 +418,8 @@ def test_actions_confirmations_and_undo(scene: Scene, data: st.DataObject) -> No
     elif kind == "moderate":
         fields = {
             "operation": sorted(operation.name for operation in view.operations.values()), "select_all": ("", "1"),
-            "reason": scene.app.config["MODERATION_REASONS"], "note": ("", "a wave of spam"),
+            "reason": [*scene.app.config["MODERATION_REASONS"], *scene.app.config["ACCOUNT_REASONS"]],
+            "note": ("", "a wave of spam"),
             "role": sorted(perm.ROLES), "confirmed": ("1",), "url": back,
         }  # fmt: skip
         form = joined(sent(fields), rows)

@@ -62,3 +62,10 @@ def test_a_changed_file_gets_a_new_url(app: Flask) -> None:
 def test_a_missing_file_is_still_a_404(client: FlaskClient) -> None:
     assert client.get("/static/no-such-file.css").status_code == 404
     assert client.get("/static/../config.py").status_code == 404
+
+
+def test_the_favicon_browsers_ask_for_on_their_own_is_served_to_anyone(client: FlaskClient) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon" and response.data[:4] == b"\x00\x00\x01\x00"  # an icon
+    assert response.headers["Cache-Control"] == A_WHILE

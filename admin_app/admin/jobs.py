@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, jsonify, redirect, send_file, url_for
 from flask_admin import expose
-from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
@@ -25,6 +25,7 @@ from admin_app.admin.list_args import Selection, described, list_views
 from admin_app.admin.moderation import undo_button
 from admin_app.database import utcnow
 from admin_app.extensions import db
+from admin_app.i18n import ngettext
 from admin_app.models import Job
 from admin_app.models.job import DONE, FAILED
 from admin_app.services.operations import OPERATIONS
@@ -55,7 +56,7 @@ def scope(job: Job) -> list[str]:
         return [gettext("The rows of operation #%(entry)s", entry=job.payload.get("entry"))]
     selection = Selection.from_json(data)
     if selection.ids is not None:
-        return [ngettext("%(num)d ticked row", "%(num)d ticked rows", len(selection.ids))]
+        return [ngettext("%(num)s ticked row", "%(num)s ticked rows", len(selection.ids))]
     view = list_views().get(selection.view)
     words = described(view, selection.args) if view else []
     return words or [gettext("Every row of the list")]
@@ -96,7 +97,7 @@ def result(job: Job) -> Markup:
             url_for(".file_view", job_id=job.id),
             gettext("Download"),
         )
-        message = ngettext("Your export is ready: %(num)d row.", "Your export is ready: %(num)d rows.", outcome["rows"])
+        message = ngettext("Your export is ready: %(num)s row.", "Your export is ready: %(num)s rows.", outcome["rows"])
         return Markup('<div class="alert alert-success" role="status">%s%s</div>') % (message, link)
     if job.kind == "undo":
         return Markup('<div class="alert alert-success" role="status">%s</div>') % text.undone(

@@ -11,6 +11,7 @@ page.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +37,14 @@ from admin_app.admin import background
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import POSTED, has_permission, requires
 from admin_app.admin.base import SecuredModelView, parse_ids, require_fresh_login, ticked_ids
-from admin_app.admin.list_args import Selection, list_query_args, request_selection, selected_ids, undoing_list
+from admin_app.admin.list_args import (
+    Selection,
+    described,
+    list_query_args,
+    request_selection,
+    selected_ids,
+    undoing_list,
+)
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Role
 from admin_app.services.audit import Actor
@@ -48,13 +56,36 @@ from admin_app.services.user import Refused
 log = logging.getLogger(__name__)
 
 
+SAMPLE_ROWS = 5  # ticked rows a confirmation names before "and N more"
+
+
 class ModerationForm(BaseForm):
-    reason = SelectField(_l("Reason"), validators=[InputRequired()])
+    reason = SelectField(_l("Reason"), validators=[InputRequired(_l("Choose a reason."))])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class RoleChoiceForm(ModerationForm):
-    role = SelectField(_l("Role"), validators=[InputRequired()])
+    role = SelectField(_l("Role"), validators=[InputRequired(_l("Choose a role."))])
+
+
+@dataclass(frozen=True)
+class AppliesTo:
+    """What a confirmation applies to, in words: every match of the list's search and filters, or the first
+    ticked rows and how many more."""
+
+    every_match: bool
+    conditions: list[str]  # "Search: “watches”", "Status equals Disabled"
+    rows: list[str]  # the first SAMPLE_ROWS ticked rows, as the list names them
+    more: int
+
+
+def applies_to(view: Any, selection: Selection, ids: Select[Any]) -> AppliesTo:
+    """``ids``: the selection's ids in the view's scope (selected_ids), so a crafted id is neither named nor
+    counted. Ticked rows are one page at most: naming and counting them is cheap."""
+    if selection.every_match:
+        return AppliesTo(True, described(view, selection.args), [], 0)
+    rows = [str(row) for row in view.get_query().filter(view.model.id.in_(ids)).order_by(view.model.id)]
+    return AppliesTo(False, [], rows[:SAMPLE_ROWS], max(0, len(rows) - SAMPLE_ROWS))
 
 
 def current_actor() -> Actor:
@@ -128,13 +159,15 @@ class ModeratedView(SecuredModelView):
         return require_fresh_login(get_redirect_target() or self.get_url(".index_view"))
 
     def operation_form(self, operation: Operation) -> ModerationForm:
+        """The reason (and role) menus start on an empty choice: what the audit trail records is what was chosen,
+        never a default."""
         form_class = RoleChoiceForm if "role" in operation.choices else ModerationForm
         form = form_class(request.form if request.form.get("confirmed") else None)
-        form.reason.choices = [(code, text.reason_label(code)) for code in current_app.config["MODERATION_REASONS"]]
+        reasons = [(code, text.reason_label(code)) for code in current_app.config[operation.reasons]]
+        form.reason.choices = [("", gettext("Choose a reason…")), *reasons]
         if isinstance(form, RoleChoiceForm):
-            form.role.choices = [
-                (role.name, role.name) for role in db.session.scalars(select(Role).order_by(Role.name))
-            ]
+            roles = [(role.name, role.name) for role in db.session.scalars(select(Role).order_by(Role.name))]
+            form.role.choices = [("", gettext("Choose a role…")), *roles]
         return form
 
     def selection(self) -> Selection:
@@ -154,6 +187,7 @@ class ModeratedView(SecuredModelView):
             in_background=changing > current_app.config["INLINE_ROWS_LIMIT"] and jobs.queued(),
             selected=selected,
             changing=changing,
+            applies_to=applies_to(self, selection, ids),
             form=form,
             select_all=selection.every_match,
             row_ids=ticked_ids(),

@@ -3,9 +3,10 @@ refusals and undo results, in the user's language."""
 
 from __future__ import annotations
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from admin_app.i18n import ngettext
 from admin_app.services.operations import OPERATIONS
 
 REASONS = {
@@ -14,6 +15,11 @@ REASONS = {
     "off-topic": _l("Off-topic"),
     "personal-data": _l("Personal data"),
     "other": _l("Other"),
+    # Translators: reasons for a role change or an account's (de)activation.
+    "new-duties": _l("New duties"),
+    "left-team": _l("Left the team"),
+    "member-request": _l("At the member's request"),
+    "compromised": _l("Account compromised"),
 }
 
 # Audit actions that are not operations of the registry (admin_app/services/operations.py), which names its own.
@@ -40,17 +46,17 @@ def action_label(code: str) -> str:
 def nothing_to_do(selected: int) -> str:
     return ngettext(
         "The selected row is already in that state: nothing to change.",
-        "None of the %(num)d selected rows would change: nothing to do.",
+        "None of the %(num)s selected rows would change: nothing to do.",
         selected,
     )
 
 
 def undone(restored: int, skipped: int) -> str:
-    text = ngettext("Undone: %(num)d row restored.", "Undone: %(num)d rows restored.", restored)
+    text = ngettext("Undone: %(num)s row restored.", "Undone: %(num)s rows restored.", restored)
     if skipped:
         text += " " + ngettext(
-            "%(num)d row was left as it is because it changed since.",
-            "%(num)d rows were left as they are because they changed since.",
+            "%(num)s row was left as it is because it changed since.",
+            "%(num)s rows were left as they are because they changed since.",
             skipped,
         )
     return text

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import format_datetime, format_number, format_time, gettext, ngettext
+from flask_babel import format_datetime, format_number, format_time, gettext
 from flask_security import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +23,7 @@ from admin_app.admin.access import Secured, requires
 from admin_app.admin.base import parse_ids
 from admin_app.admin.moderation_text import reason_label
 from admin_app.extensions import db
+from admin_app.i18n import ngettext
 from admin_app.models import Comment
 from admin_app.services import queue
 from admin_app.services.audit import Actor
@@ -151,7 +152,7 @@ class QueueView(Secured):
         if reason and reason not in current_app.config["MODERATION_REASONS"]:
             refuse(gettext("Unknown reason. Choose one of the reasons offered."))
         if len(note) > NOTE_MAX:
-            refuse(gettext("The note is too long (at most %(num)d characters).", num=NOTE_MAX))
+            refuse(gettext("The note is too long (at most %(num)s characters).", num=NOTE_MAX))
         if not ids:
             return self.back(gettext("Select at least one comment first."), "warning")
         if not reason:
@@ -167,8 +168,8 @@ class QueueView(Secured):
         db.session.commit()
         return self.back(
             ngettext(
-                "%(num)d comment skipped: it went back to the queue for someone else.",
-                "%(num)d comments skipped: they went back to the queue for someone else.",
+                "%(num)s comment skipped: it went back to the queue for someone else.",
+                "%(num)s comments skipped: they went back to the queue for someone else.",
                 released,
             ),
             "info",
@@ -181,7 +182,7 @@ class QueueView(Secured):
         db.session.commit()
         flash(
             ngettext(
-                "%(num)d comment released back to the queue.", "%(num)d comments released back to the queue.", released
+                "%(num)s comment released back to the queue.", "%(num)s comments released back to the queue.", released
             ),
             "info",
         )
@@ -209,18 +210,18 @@ class QueueView(Secured):
 
 
 def approved_message(count: int) -> str:
-    return ngettext("%(num)d comment approved.", "%(num)d comments approved.", count)
+    return ngettext("%(num)s comment approved.", "%(num)s comments approved.", count)
 
 
 def disabled_message(count: int) -> str:
-    return ngettext("%(num)d comment disabled.", "%(num)d comments disabled.", count)
+    return ngettext("%(num)s comment disabled.", "%(num)s comments disabled.", count)
 
 
 def not_yours_message(count: int) -> str:
     return ngettext(
-        "%(num)d selected comment is no longer in your batch (your claim expired, or it was already reviewed): "
+        "%(num)s selected comment is no longer in your batch (your claim expired, or it was already reviewed): "
         "it was left as it is.",
-        "%(num)d selected comments are no longer in your batch (your claim expired, or they were already "
+        "%(num)s selected comments are no longer in your batch (your claim expired, or they were already "
         "reviewed): they were left as they are.",
         count,
     )

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import Select
 from sqlalchemy.orm import QueryableAttribute
 
+from admin_app.i18n import ngettext
 from admin_app.models import Comment, Post, User
 from admin_app.services import moderation
 from admin_app.services import user as accounts
@@ -41,6 +41,7 @@ class Operation:
     undo: Callable[..., Outcome] | None = None  # None: cannot be undone (``why_final`` says why)
     why_final: Any = None
     choices: tuple[str, ...] = ()  # fields of its own on the confirmation form ("role")
+    reasons: str = "MODERATION_REASONS"  # the configuration list of reason codes its confirmation offers
 
     @property
     def table(self) -> str:
@@ -67,76 +68,79 @@ _MODERATION: dict[str, Any] = {
     "count": moderation.tally,
     "apply": moderation.apply,
 }
-_ACCOUNTS: dict[str, Any] = {"selects": User, "changes": User, "fresh_login": True, "why_final": CANNOT_UNDO_ACCOUNT}
+_ACCOUNTS: dict[str, Any] = {
+    "selects": User, "changes": User, "fresh_login": True, "why_final": CANNOT_UNDO_ACCOUNT,
+    "reasons": "ACCOUNT_REASONS",
+}  # fmt: skip
 
 DECLARED = (
     Operation(
         "comment.disable", Comment, Comment, "disable", _l("Disable"), _l("Disable comments"),
-        _n("Disable %(num)d comment?", "Disable %(num)d comments?"),
-        _n("%(num)d comment disabled.", "%(num)d comments disabled."),
+        _n("Disable %(num)s comment?", "Disable %(num)s comments?"),
+        _n("%(num)s comment disabled.", "%(num)s comments disabled."),
         value=True, undo=moderation.undo, **_MODERATION,
     ),
     Operation(
         "comment.enable", Comment, Comment, "enable", _l("Enable"), _l("Enable comments"),
-        _n("Enable %(num)d comment?", "Enable %(num)d comments?"),
-        _n("%(num)d comment enabled.", "%(num)d comments enabled."),
+        _n("Enable %(num)s comment?", "Enable %(num)s comments?"),
+        _n("%(num)s comment enabled.", "%(num)s comments enabled."),
         value=False, undo=moderation.undo, **_MODERATION,
     ),
     Operation(
         "comment.delete", Comment, Comment, "delete", _l("Delete"), _l("Delete comments"),
-        _n("Delete %(num)d comment?", "Delete %(num)d comments?"),
-        _n("%(num)d comment deleted.", "%(num)d comments deleted."),
+        _n("Delete %(num)s comment?", "Delete %(num)s comments?"),
+        _n("%(num)s comment deleted.", "%(num)s comments deleted."),
         fresh_login=True, why_final=CANNOT_UNDO_DELETE, **_MODERATION,
     ),
     Operation(
         "post.hide", Post, Post, "hide", _l("Hide"), _l("Hide posts"),
-        _n("Hide %(num)d post?", "Hide %(num)d posts?"),
-        _n("%(num)d post hidden.", "%(num)d posts hidden."),
+        _n("Hide %(num)s post?", "Hide %(num)s posts?"),
+        _n("%(num)s post hidden.", "%(num)s posts hidden."),
         value=True, undo=moderation.undo, **_MODERATION,
     ),
     Operation(
         "post.unhide", Post, Post, "unhide", _l("Show again"), _l("Show posts again"),
-        _n("Show %(num)d post again?", "Show %(num)d posts again?"),
-        _n("%(num)d post shown again.", "%(num)d posts shown again."),
+        _n("Show %(num)s post again?", "Show %(num)s posts again?"),
+        _n("%(num)s post shown again.", "%(num)s posts shown again."),
         value=False, undo=moderation.undo, **_MODERATION,
     ),
     Operation(
         "post.delete", Post, Post, "delete", _l("Delete"), _l("Delete posts"),
-        _n("Delete %(num)d post and its comments?", "Delete %(num)d posts and their comments?"),
-        _n("%(num)d post deleted.", "%(num)d posts deleted."),
+        _n("Delete %(num)s post and its comments?", "Delete %(num)s posts and their comments?"),
+        _n("%(num)s post deleted.", "%(num)s posts deleted."),
         fresh_login=True, why_final=CANNOT_UNDO_DELETE, **_MODERATION,
     ),
     Operation(
         "user.disable_comments", User, Comment, "disable_comments", _l("Disable all their comments"),
         _l("Disable a user's comments"),
-        _n("Disable %(num)d comment by the selected users?", "Disable %(num)d comments by the selected users?"),
-        _n("%(num)d comment disabled.", "%(num)d comments disabled."),
+        _n("Disable %(num)s comment by the selected users?", "Disable %(num)s comments by the selected users?"),
+        _n("%(num)s comment disabled.", "%(num)s comments disabled."),
         value=True, undo=moderation.undo, **_MODERATION,
     ),
     Operation(
         "user.add_role", action="add_role", label=_l("Add a role"), title=_l("Add a role"),
-        question=_n("Add a role to %(num)d user?", "Add a role to %(num)d users?"),
-        result=_n("Roles of %(num)d user changed.", "Roles of %(num)d users changed."),
+        question=_n("Add a role to %(num)s user?", "Add a role to %(num)s users?"),
+        result=_n("Roles of %(num)s user changed.", "Roles of %(num)s users changed."),
         capability="assign", count=accounts.count_selected, apply=accounts.change_role, value=True,
         choices=("role",), **_ACCOUNTS,
     ),
     Operation(
         "user.remove_role", action="remove_role", label=_l("Remove a role"), title=_l("Remove a role"),
-        question=_n("Remove a role from %(num)d user?", "Remove a role from %(num)d users?"),
-        result=_n("Roles of %(num)d user changed.", "Roles of %(num)d users changed."),
+        question=_n("Remove a role from %(num)s user?", "Remove a role from %(num)s users?"),
+        result=_n("Roles of %(num)s user changed.", "Roles of %(num)s users changed."),
         capability="assign", count=accounts.count_selected, apply=accounts.change_role, value=False,
         choices=("role",), **_ACCOUNTS,
     ),
     Operation(
         "user.deactivate", action="deactivate", label=_l("Deactivate"), title=_l("Deactivate accounts"),
-        question=_n("Deactivate %(num)d account?", "Deactivate %(num)d accounts?"),
-        result=_n("%(num)d account deactivated.", "%(num)d accounts deactivated."),
+        question=_n("Deactivate %(num)s account?", "Deactivate %(num)s accounts?"),
+        result=_n("%(num)s account deactivated.", "%(num)s accounts deactivated."),
         capability="edit", count=accounts.count_changing_state, apply=accounts.set_active, value=False, **_ACCOUNTS,
     ),
     Operation(
         "user.activate", action="reactivate", label=_l("Reactivate"), title=_l("Reactivate accounts"),
-        question=_n("Reactivate %(num)d account?", "Reactivate %(num)d accounts?"),
-        result=_n("%(num)d account reactivated.", "%(num)d accounts reactivated."),
+        question=_n("Reactivate %(num)s account?", "Reactivate %(num)s accounts?"),
+        result=_n("%(num)s account reactivated.", "%(num)s accounts reactivated."),
         capability="edit", count=accounts.count_changing_state, apply=accounts.set_active, value=True, **_ACCOUNTS,
     ),
 )  # fmt: skip

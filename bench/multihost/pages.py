@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 ROW_ID = re.compile(r"^\d+$")
 # "4 comments disabled." / "1 comment enabled." then the undo form naming the audit entry.
-RESULT = re.compile(r"(\d+) comments? (disabled|enabled)\.")
+RESULT = re.compile(r"([\d,]+) comments? (disabled|enabled)\.")
 UNDO_ENTRY = re.compile(r'name="entry" value="(\d+)"')
 FAILED = "The operation failed and nothing was changed"
 
@@ -108,11 +108,12 @@ def result(html: str) -> Result | None:
     if (found := RESULT.search(html)) is None:
         return None
     entry = UNDO_ENTRY.search(html, found.end())
-    return Result(int(found.group(1)), found.group(2), int(entry.group(1)) if entry else None)
+    return Result(int(found.group(1).replace(",", "")), found.group(2), int(entry.group(1)) if entry else None)
 
 
 def confirmation_data(confirm: Form, reason: str, note: str = "") -> list[tuple[str, str]]:
     """The confirmation form as the Confirm button posts it, with a reason picked from its menu and a note."""
     reasons = confirm.selects.get("reason", [])
-    chosen = reason if reason in reasons else (reasons[0] if reasons else reason)
+    offered = [value for value in reasons if value]  # not the empty "Choose a reason…"
+    chosen = reason if reason in offered else (offered[0] if offered else reason)
     return [*confirm.fields, ("reason", chosen), ("note", note)]

@@ -52,6 +52,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "language": {"choose": {None, "user", "staff", "moderator", "admin"}},  # the language menu, signed in or not
     "jobs": {"read": READERS},  # one's own background jobs (another's is a 404: tests/admin/test_jobs.py)
     "health": {"public": {None, "user", "staff", "moderator", "admin"}},  # /healthz, /readyz: for the balancer
+    "favicon": {"public": {None, "user", "staff", "moderator", "admin"}},  # /favicon.ico, asked for by browsers
 }  # fmt: skip
 
 # endpoint -> the capabilities any one of which opens it (action_view and moderate_view: per action, below).
@@ -62,7 +63,7 @@ CAPABILITY = {
     "approve_view": ("review",), "disable_view": ("review",), "skip_view": ("review",), "release_view": ("review",),
     "report_view": ("read",), "download_view": ("export",), "choose_language": ("choose",),
     "job_view": ("read",), "progress_view": ("read",), "cancel_view": ("read",), "file_view": ("read",),
-    "healthz": ("public",), "readyz": ("public",),
+    "healthz": ("public",), "readyz": ("public",), "favicon": ("public",),
 }  # fmt: skip
 
 # view -> action of its list menu -> (capability, the operation its confirmation posts, or None: no confirmation)
@@ -96,8 +97,12 @@ STATUS = {
     ("skip_view", "POST"): 302, ("release_view", "POST"): 302, ("report_view", "GET"): 200,
     ("download_view", "GET"): 200, ("choose_language", "POST"): 302, ("job_view", "GET"): 200,
     ("progress_view", "GET"): 200, ("cancel_view", "POST"): 302, ("file_view", "GET"): 200,
-    ("healthz", "GET"): 200, ("readyz", "GET"): 200,
+    ("healthz", "GET"): 200, ("readyz", "GET"): 200, ("favicon", "GET"): 200,
 }  # fmt: skip
+
+
+# The application's own routes outside any blueprint -> their entry in EXPECTED.
+APP_ROUTES = {"choose_language": "language", "favicon": "favicon"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ class Case:
 
     @property
     def view(self) -> str:
-        return self.endpoint.rpartition(".")[0] or "language"
+        return self.endpoint.rpartition(".")[0] or APP_ROUTES[self.endpoint]
 
     @property
     def name(self) -> str:
@@ -127,7 +132,7 @@ def routes() -> list[tuple[str, str, str]]:
     found = []
     for rule in app.url_map.iter_rules():
         blueprint, _, name = rule.endpoint.rpartition(".")
-        if (blueprint in views and name != "static") or rule.endpoint == "choose_language" or blueprint == "health":
+        if (blueprint in views and name != "static") or rule.endpoint in APP_ROUTES or blueprint == "health":
             found += [(rule.endpoint, rule.rule, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return sorted(found)
 
@@ -230,7 +235,8 @@ def make_request(client: FlaskClient, case: Case, ids: dict[str, int]) -> Any:
     if case.name == "action_view":
         data |= {"action": case.action, "rowid": [pk]}
     if case.name == "moderate_view":
-        data |= {"operation": case.action, "rowid": [pk], "reason": "spam", "role": "staff", "confirmed": "1"}
+        # "other": a reason every operation offers.
+        data |= {"operation": case.action, "rowid": [pk], "reason": "other", "role": "staff", "confirmed": "1"}
     if case.name == "undo_view":
         data |= {"entry": ids["entry"]}
     if case.name == "ajax_update":

@@ -224,3 +224,69 @@ def test_form_edits_are_audited_with_before_and_after(client: FlaskClient, login
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "comment.edit")).one()
     assert entry.details is not None and entry.details["id"] == comment.id
     assert entry.details["changes"]["body"] == ["before", "after"]
+
+
+def confirmation_page(client: FlaskClient, path: str, data: dict[str, Any], **headers: str) -> str:
+    data = {"url": "/admin/comment/", "csrf_token": csrf_token(client), **data}
+    return client.post(path, data=data, headers=headers).get_data(as_text=True)
+
+
+def applies_to(page: str) -> str:
+    section = re.search(r'<div id="applies-to">(.*?)</div>', page, re.S)
+    assert section, page
+    return re.sub(r"\s+", " ", section.group(1))
+
+
+def test_the_confirmation_names_the_ticked_rows_and_how_many_more(
+    client: FlaskClient, login_as: Any, spam_wave: Any
+) -> None:
+    _, spam, others = spam_wave
+    login_as("moderator")
+    ticked = sorted(spam[:7] + others[:1], key=lambda comment: comment.id)
+    page = confirmation_page(
+        client, "/admin/comment/action/", {"action": "disable", "rowid": [str(c.id) for c in ticked]}
+    )
+    words = applies_to(page)
+    assert "It applies to the ticked rows:" in words
+    assert [f"#{c.id} " in words for c in ticked] == [True] * 5 + [False] * 3  # the first five, in id order
+    assert "and 3 more rows" in words
+
+
+def test_the_confirmation_of_every_match_says_the_search_and_filters(
+    client: FlaskClient, login_as: Any, spam_wave: Any
+) -> None:
+    login_as("moderator")
+    data = {"action": "disable", "rowid": [], "select_all": "1"}
+    words = applies_to(
+        confirmation_page(client, "/admin/comment/action/?search=watches&flt0_author_equals=spammer", data)
+    )
+    assert "It applies to every row matching this list:" in words
+    assert "<li>Search: “watches”</li>" in words and "<li>Author equals spammer</li>" in words
+    assert "no search or filter" in applies_to(confirmation_page(client, "/admin/comment/action/", data))
+
+
+def test_confirmation_numbers_are_written_the_readers_way(client: FlaskClient, login_as: Any) -> None:
+    author, post = UserFactory(), PostFactory()
+    rows = [{"body": f"c{n}", "author_id": author.id, "post_id": post.id, "disabled": n < 10} for n in range(1234)]
+    db.session.execute(sa.insert(Comment), rows)
+    db.session.commit()
+    login_as("moderator")
+    data = {"action": "disable", "rowid": [], "select_all": "1"}
+    page = confirmation_page(client, "/admin/comment/action/", data)
+    assert "Disable 1,224 comments?" in page and "10 of the selected rows are already" in page
+    german = confirmation_page(client, "/admin/comment/action/", data, **{"Accept-Language": "de"})
+    assert re.search(r"1\.224 Kommentar", german), german
+
+
+def test_no_reason_is_chosen_in_advance_and_none_is_refused(client: FlaskClient, login_as: Any) -> None:
+    comment = CommentFactory()
+    login_as("moderator")
+    page = confirmation_page(client, "/admin/comment/action/", {"action": "disable", "rowid": [str(comment.id)]})
+    reason = re.search(r'<select[^>]*name="reason".*?</select>', page, re.S)
+    assert reason and "selected" not in reason.group(0)
+    assert re.search(r'<option value="">Choose a reason…</option>', reason.group(0))
+    response = confirm(client, "/admin/comment/moderate/", {
+        "operation": "comment.disable", "rowid": [comment.id], "reason": "",
+    })  # fmt: skip
+    assert response.status_code == 400 and "Choose a reason." in response.get_data(as_text=True)
+    assert disabled_ids() == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -199,3 +200,31 @@ def test_an_admin_creates_a_user_with_a_role_through_the_form(client: FlaskClien
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     created = db.session.scalars(sa.select(User).where(User.username == "newcomer")).one()
     assert len(created.fs_uniquifier) == 32 and [role.name for role in created.roles] == ["staff"]
+
+
+@pytest.mark.parametrize("action", ["add_role", "remove_role", "deactivate", "reactivate"])
+def test_account_changes_preselect_nothing_and_offer_account_reasons(
+    client: FlaskClient, login_as: Any, action: str
+) -> None:
+    member = UserFactory(roles=["user"], active=action != "reactivate")
+    login_as("admin")
+    page = client.post(
+        "/admin/user/action/", data={"action": action, "rowid": [member.id], "csrf_token": csrf_token(client)}
+    ).get_data(as_text=True)
+    menus = dict(re.findall(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', page, re.S))
+    assert set(menus) == ({"role", "reason"} if "role" in action else {"reason"})
+    for options in menus.values():
+        assert "selected" not in options and options.strip().startswith('<option value="">')
+    reasons = re.findall(r'<option value="([\w-]*)">', menus["reason"])
+    assert reasons == ["", "new-duties", "left-team", "member-request", "compromised", "abuse", "other"]
+    assert "Left the team" in menus["reason"] and "Spam" not in menus["reason"]
+
+
+def test_a_role_change_without_a_chosen_role_is_refused_and_changes_nothing(client: FlaskClient, login_as: Any) -> None:
+    member = UserFactory(roles=["user"])
+    login_as("admin")
+    response = confirm(client, {"operation": "user.add_role", "rowid": [member.id], "role": "", "reason": "other"})
+    assert response.status_code == 400 and "Choose a role." in response.get_data(as_text=True)
+    response = confirm(client, {"operation": "user.add_role", "rowid": [member.id], "role": "admin", "reason": "spam"})
+    assert response.status_code == 400  # a moderation reason is not an account change's
+    assert roles_of(member) == [["user"]]

@@ -400,7 +400,7 @@ def test_list_menus_work_under_the_policy(
     expect(page.locator("#select-all-banner .select-all")).to_be_visible()
     page.get_by_role("button", name="With selected").click()
     page.get_by_role("link", name="Disable", exact=True).click()
-    expect(page.locator("#moderation-question")).to_have_text(f"Disable {total} comments?")
+    expect(page.locator("#moderation-question")).to_have_text(f"Disable {total:,} comments?")
     watched.check("select-all-matching and the bulk action")
     watched.close()
 

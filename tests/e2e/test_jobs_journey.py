@@ -107,7 +107,7 @@ def test_a_moderator_disables_every_matching_comment_as_a_job_and_undoes_it(jour
     page.get_by_role("button", name="With selected").click()
     page.get_by_role("link", name="Disable", exact=True).click()
 
-    expect(page.locator("#moderation-question")).to_have_text(f"Disable {COMMENTS} comments?")
+    expect(page.locator("#moderation-question")).to_have_text(f"Disable {COMMENTS:,} comments?")
     expect(page.locator("#runs-in-background")).to_be_visible()
     page.get_by_label("Reason").select_option("spam")
     page.locator("#moderation-confirm").click()
@@ -119,7 +119,7 @@ def test_a_moderator_disables_every_matching_comment_as_a_job_and_undoes_it(jour
     page.screenshot(path=ARTIFACTS / "job-done.png", full_page=True)
     assert seen[-1] == 100 and any(0 < value < 100 for value in seen), seen
     assert seen == sorted(seen), "the bar went backwards"
-    expect(page.locator("#job-result")).to_contain_text(f"{COMMENTS} comments disabled.")
+    expect(page.locator("#job-result")).to_contain_text(f"{COMMENTS:,} comments disabled.")
 
     page.locator("#job-result [data-undo]").click()
 
@@ -128,6 +128,6 @@ def test_a_moderator_disables_every_matching_comment_as_a_job_and_undoes_it(jour
     seen = watch_to_the_end(page)
     page.screenshot(path=ARTIFACTS / "job-undone.png", full_page=True)
     assert seen[-1] == 100
-    expect(page.locator("#job-result")).to_contain_text(f"Undone: {COMMENTS} rows restored.")
+    expect(page.locator("#job-result")).to_contain_text(f"Undone: {COMMENTS:,} rows restored.")
     page.goto("/admin/jobs/")
     expect(page.locator("#jobs-table tbody tr")).to_have_count(2)

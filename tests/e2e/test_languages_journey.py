@@ -70,12 +70,12 @@ def test_moderator_works_in_arabic_then_japanese_then_english(page: Page, live_s
     page.locator("table.model-list tbody tr").first.locator("input.action-checkbox").check()
     page.get_by_role("button", name=translated(live_server, "ar", "With selected", domain="admin")).click()
     page.get_by_role("link", name=translated(live_server, "ar", "Disable"), exact=True).click()
-    question = translated(live_server, "ar", "Disable %(num)d comment?", "Disable %(num)d comments?") % {"num": 1}
+    question = translated(live_server, "ar", "Disable %(num)s comment?", "Disable %(num)s comments?") % {"num": 1}
     expect(page.locator("#moderation-question")).to_have_text(question)
     page.locator("#reason").select_option("spam")
     page.screenshot(path=ARTIFACTS / "moderation-confirm-ar.png", full_page=True)
     page.locator("#moderation-confirm").click()
-    done = translated(live_server, "ar", "%(num)d comment disabled.", "%(num)d comments disabled.") % {"num": 1}
+    done = translated(live_server, "ar", "%(num)s comment disabled.", "%(num)s comments disabled.") % {"num": 1}
     expect(page.locator(".alert-success")).to_contain_text(done)
 
     page.screenshot(path=ARTIFACTS / "moderation-done-ar.png", full_page=True)

@@ -36,24 +36,24 @@ def test_moderator_disables_a_spam_wave_across_pages_and_undoes_it(page: Page) -
     banner = page.locator("#select-all-banner")
     expect(banner).to_be_visible()
     page.locator("#select-all-matching").click()
-    expect(banner).to_contain_text(f"All {total} rows matching this list are selected.")
+    expect(banner).to_contain_text(f"All {total:,} rows matching this list are selected.")
 
     page.get_by_role("button", name="With selected").click()
     page.get_by_role("link", name="Disable", exact=True).click()
-    expect(page.locator("#moderation-question")).to_have_text(f"Disable {total} comments?")
+    expect(page.locator("#moderation-question")).to_have_text(f"Disable {total:,} comments?")
     page.get_by_label("Reason").select_option("spam")
     page.get_by_label("Note (optional)").fill("spam wave from the demo data")
     page.screenshot(path=ARTIFACTS / "moderation-confirm.png", full_page=True)
     page.locator("#moderation-confirm").click()
 
     success = page.locator(".alert-success")
-    expect(success).to_contain_text(f"{total} comments disabled.")
+    expect(success).to_contain_text(f"{total:,} comments disabled.")
     expect(page.locator("table.model-list tbody tr.action-checkbox")).to_have_count(0)
     expect(page.locator("input.action-checkbox")).to_have_count(0)  # no rows left in the filtered list
     page.screenshot(path=ARTIFACTS / "moderation-done.png", full_page=True)
 
     success.get_by_role("button", name="Undo").click()
-    expect(page.locator(".alert-success")).to_contain_text(f"Undone: {total} rows restored.")
+    expect(page.locator(".alert-success")).to_contain_text(f"Undone: {total:,} rows restored.")
     expect(page.locator(".nav-tabs .nav-link.active")).to_contain_text(f"List ({total:,})")
 
     # An administrator finds both in the audit trail: the operation, with its reason and count, and its undo.
