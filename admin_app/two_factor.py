@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_security import Totp, current_user, logout_user, tf_code_confirmed, user_authenticated
 from passlib.exc import UsedTokenError
 from passlib.totp import TotpMatch
@@ -16,6 +17,10 @@ from werkzeug.wrappers import Response
 
 # The session remembers whose second factor it checked: the user's fs_uniquifier, which logging out rotates.
 PASSED_KEY = "two_factor_passed"
+# What the setup page says of the method a user has, for each of SECURITY_TWO_FACTOR_ENABLED_METHODS (a method
+# enabled there needs its sentence here: tests/test_two_factor.py checks). Flask-Security's own line reads
+# "Currently setup two-factor method: none".
+METHODS_IN_USE = {"authenticator": _l("You sign in with a code from your authenticator app.")}
 
 
 class OneTimeTotp(Totp):
@@ -50,11 +55,18 @@ def requires_two_factor(user: Any) -> bool:
     return bool(permission) and bool(user.has_permission(permission))
 
 
+def method_in_use(user: Any) -> str:
+    """The setup page's words for the two-factor method ``user`` has set up; "" when none (nothing to say)."""
+    text = METHODS_IN_USE.get(getattr(user, "tf_primary_method", None) or "")
+    return str(text) if text else ""
+
+
 def init_app(app: Flask) -> None:
     # Signals are process-wide: sender=app keeps other apps (tests build several) out of these handlers.
     tf_code_confirmed.connect(remember_second_factor, sender=app)
     user_authenticated.connect(forget_second_factor, sender=app)
     app.before_request(demand_second_factor)
+    app.jinja_env.globals["two_factor_method_in_use"] = method_in_use  # templates/security/two_factor_setup.html
 
 
 def remember_second_factor(sender: Flask, user: Any, **_extra: Any) -> None:

@@ -53,6 +53,11 @@ class Built:
     seed_seconds: float
     vacuum_seconds: float
 
+    @property
+    def rows_per_second(self) -> float | None:
+        """None for a schema an earlier run seeded (list_pages.py --reuse)."""
+        return self.rows / self.seed_seconds if self.seed_seconds else None
+
 
 def check_server(url: str) -> None:
     """Exit with a clear message when PostgreSQL is unreachable; create the database when only it is missing."""

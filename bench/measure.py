@@ -43,8 +43,9 @@ PAGES = (
     Page("comments, search common word", "/admin/comment/?search=python", "comments", _search("body", term="python")),
     Page("posts", "/admin/post/", "posts"),
     Page("posts, search", "/admin/post/?search=python", "posts", _search("body", term="python")),
-    Page("users", "/admin/user/", "users"),
-    Page("users, search", "/admin/user/?search=garcia", "users", _search("username", "email", "name", term="garcia")),
+    # A moderator lists users through the member list (no e-mails: admin/access.users_view), which searches names.
+    Page("users", "/admin/member/", "users"),
+    Page("users, search", "/admin/member/?search=garcia", "users", _search("username", "name", term="garcia")),
 )
 
 
@@ -101,7 +102,7 @@ def check(page: Page, response: Any, matches: int, page_size: int) -> str:
     rows = html.count('<td class="list-buttons-column">')
     if rows != min(page_size, matches):
         raise AssertionError(f"{page.url}: {rows} rows listed, expected {min(page_size, matches)}")
-    found = re.search(r"List \((.*?)\)</a>", html, re.S)
+    found = re.search(r"List \((.*?)\)</(?:a|span)>", html, re.S)  # the list's tab: a link, or the current page's
     if not found:
         if matches:
             raise AssertionError(f"{page.url}: no row count on the page")

@@ -74,7 +74,7 @@ def write_json(
                 "posts": size.posts,
                 "comments": size.comments,
                 "seed_seconds": built[size.label].seed_seconds,
-                "seed_rows_per_second": built[size.label].rows / built[size.label].seed_seconds,
+                "seed_rows_per_second": built[size.label].rows_per_second,
                 "vacuum_seconds": built[size.label].vacuum_seconds,
                 "pages": {
                     page.name: {

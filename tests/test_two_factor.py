@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from admin_app.extensions import db, security
 from admin_app.models import Role
+from admin_app.two_factor import METHODS_IN_USE
 from tests.conftest import csrf_token, provision_authenticator, sign_in, totp_code
 from tests.factories import PASSWORD, UserFactory
 
@@ -128,3 +132,32 @@ def test_a_signed_in_user_can_set_up_an_authenticator(client: FlaskClient) -> No
     assert response.status_code == 302
     db.session.refresh(staff)
     assert staff.tf_primary_method == "authenticator" and staff.tf_totp_last_counter is not None
+
+
+REQUIRED = "Two-factor sign-in is required for this account. Set it up below to continue."
+
+
+def test_the_setup_page_tells_whoever_must_use_two_factor_that_it_is_required(client: FlaskClient) -> None:
+    admin = UserFactory(roles=["admin"])
+    assert post_password(client, admin, csrf_token(client)).startswith("/tf-setup")
+
+    page = client.get("/tf-setup").get_data(as_text=True)
+
+    assert REQUIRED in page
+    assert "Currently setup two-factor method" not in page and 'id="tf-method-in-use"' not in page
+    assert re.search(r'<div class="form-check"[^>]*>\s*<input class="form-check-input"[^>]*value="authenticator"', page)
+
+
+def test_the_setup_page_names_the_method_in_use_and_asks_nothing_of_those_who_may_skip_it(client: FlaskClient) -> None:
+    staff = UserFactory(roles=["staff"])
+    provision_authenticator(staff)
+    sign_in(client, staff)
+
+    page = client.get("/tf-setup").get_data(as_text=True)
+
+    assert "You sign in with a code from your authenticator app." in page
+    assert REQUIRED not in page and "Currently setup two-factor method" not in page
+
+
+def test_every_enabled_two_factor_method_has_its_sentence(app: Flask) -> None:
+    assert set(app.config["SECURITY_TWO_FACTOR_ENABLED_METHODS"]) <= set(METHODS_IN_USE)

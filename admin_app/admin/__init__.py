@@ -18,6 +18,7 @@ from admin_app.admin.queue import QueueView
 from admin_app.admin.reports import ReportsView
 from admin_app.admin.role import RoleAdmin
 from admin_app.admin.user import MemberAdmin, UserAdmin
+from admin_app.admin.widget_locale import strings as widget_strings
 from admin_app.config import TRANSLATIONS_DIR
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Comment, Post, Role, User
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> Admin:
         csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
     )
     app.jinja_env.globals["users_view"] = users_view  # links to a user's page (queue.html)
+    app.jinja_env.globals["widget_strings"] = widget_strings  # select2's and the date pickers' words (app_base.html)
     admin.add_view(CommentAdmin(Comment, db, name=_l("Comments"), endpoint="comment"))
     admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))
     admin.add_view(PostAdmin(Post, db, name=_l("Posts"), endpoint="post"))

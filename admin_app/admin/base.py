@@ -97,6 +97,11 @@ class SecuredModelView(Secured, ValidatedListArguments):
     page_size = 20
 
     @property
+    def extra_js(self) -> list[str]:
+        """Scripts of every model view's pages, after Flask-Admin's (templates/admin/app_base.html)."""
+        return [url_for("static", filename="names.js")]
+
+    @property
     def can_create(self) -> bool:
         return self.allows("create")
 

@@ -24,6 +24,7 @@ from admin_app.admin.counting import ApproximateCount, count_query
 from admin_app.admin.moderation_text import action_label, reason_label
 from admin_app.database import utcnow
 from admin_app.extensions import db
+from admin_app.i18n import ngettext
 from admin_app.models import AuditEntry, Comment, Post, User
 from admin_app.services import reports
 from admin_app.services.queue import unreviewed
@@ -37,6 +38,7 @@ class Tile:
     label: str
     value: Markup | str
     url: str | None
+    note: str | None = None  # a line under the figure
 
 
 def shown(count: int) -> Markup | str:
@@ -74,20 +76,23 @@ class DashboardView(SecuredIndexView):
             queue_url = url_for("queue.index") if has_permission(perm.COMMENT_MODERATE) else None
             found.append(Tile(gettext("Waiting for review"), shown(waiting), queue_url))
         if has_permission(perm.COMMENT_MODERATE) or has_permission(perm.REPORT_READ):
-            operations, rows = reports.moderation_today(today)
+            done = reports.moderation_today(today)
             report_url = None
             if has_permission(perm.REPORT_READ):
                 report_url = url_for("reports.report_view", report="moderation-activity")
-            found.append(Tile(gettext("Moderation operations today"), format_number(operations), report_url))
-            found.append(Tile(gettext("Rows moderated today"), format_number(rows), report_url))
+            found.append(Tile(gettext("Moderation operations today"), format_number(done.operations), report_url))
+            # What stayed moderated; the undone rows beside it, so an operation and its undo do not read as work.
+            found.append(Tile(gettext("Rows moderated today"), format_number(done.kept), report_url, undone_note(done)))
         return found
 
     def chart(self, today: Any) -> charts.Chart | None:
         if not has_permission(perm.COMMENT_READ):
             return None
-        days = reports.posted_per_day(reports.Period(today - timedelta(days=CHART_DAYS - 1), today), utcnow())
+        period = reports.Period(today - timedelta(days=CHART_DAYS - 1), today)
+        days = reports.posted_per_day(period, utcnow())
         series = [charts.Series(gettext("Posted"), [posted for _day, posted in days])]
-        return charts.bars(gettext("Comments per day"), [charts.day_label(day) for day, _posted in days], series)
+        labels = [charts.day_label(day) for day, _posted in days]
+        return charts.bars(gettext("Comments per day"), labels, series, span=charts.span(period.first, period.last))
 
     def latest_entries(self) -> list[dict[str, Any]]:
         """Audit readers see the latest entries of everyone; others their own."""
@@ -104,6 +109,16 @@ class DashboardView(SecuredIndexView):
             }
             for entry in db.session.scalars(query)
         ]
+
+
+def undone_note(moderated: reports.Moderated) -> str | None:
+    if not moderated.undone:
+        return None
+    changed = format_number(moderated.changed)
+    # Translators: under "Rows moderated today" (the rows that stayed moderated): "420 changed, 417 undone".
+    return ngettext(
+        "%(changed)s changed, %(num)s undone", "%(changed)s changed, %(num)s undone", moderated.undone, changed=changed
+    )
 
 
 def current_user_label(entry: AuditEntry) -> str:

@@ -12,13 +12,13 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import format_datetime, format_number, format_time, gettext
 from flask_security import current_user
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from admin_app import permissions as perm
-from admin_app.admin import formatters
+from admin_app.admin import counting, formatters
 from admin_app.admin.access import Secured, requires
 from admin_app.admin.base import parse_ids
 from admin_app.admin.moderation_text import reason_label
@@ -114,11 +114,15 @@ class QueueView(Secured):
         )
 
     def summary(self, in_batch: int) -> str:
-        limit = current_app.config["ADMIN_EXACT_COUNT_LIMIT"]
-        waiting = queue.unreviewed_count(limit)
+        # Counted as the dashboard's "Waiting for review" is (admin/counting.py): exact when cheap, else estimated.
+        waiting = counting.count(db.session, select(literal(1)).where(queue.unreviewed()))
         count = format_number(waiting)
-        if waiting > limit:
-            return gettext("More than %(count)s comments are waiting for review.", count=format_number(limit))
+        if isinstance(waiting, counting.ApproximateCount):
+            return ngettext(
+                "About %(num)s comment is waiting for review.",
+                "About %(num)s comments are waiting for review.",
+                waiting,
+            )
         if not waiting:
             return gettext("Nothing to review: every comment has been reviewed.")
         if not in_batch:

@@ -3,6 +3,7 @@ numbers over a date range."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,42 +35,45 @@ class Report:
     description: Any
     headers: Callable[[], list[str]]
     rows: Callable[[Period], Sequence[tuple[Any, ...]]]
-    chart: Callable[[Sequence[tuple[Any, ...]]], charts.Chart]
+    chart: Callable[[Sequence[tuple[Any, ...]], Period], charts.Chart]  # over the whole period, day by day
     reason_column: int | None = None  # a column of reason codes, shown by their labels
 
 
-def volume_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
-    labels = [charts.day_label(row[0]) for row in rows]
+def volume_chart(rows: Sequence[tuple[Any, ...]], period: Period) -> charts.Chart:
+    labels = [charts.day_label(row[0]) for row in rows]  # every day of the period (services/reports fills gaps)
     series = [
         charts.Series(gettext("Posted"), [row[1] for row in rows]),
         charts.Series(gettext("Disabled"), [row[2] for row in rows]),
         charts.Series(gettext("Waiting for review"), [row[3] for row in rows]),
     ]
-    return charts.bars(gettext("Comments per day"), labels, series)
+    return charts.bars(gettext("Comments per day"), labels, series, span=charts.span(period.first, period.last))
 
 
-def users_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
-    labels = [charts.day_label(row[0]) for row in rows]
+def users_chart(rows: Sequence[tuple[Any, ...]], period: Period) -> charts.Chart:
+    labels = [charts.day_label(row[0]) for row in rows]  # every week of the period
+    series = [charts.Series(gettext("New users"), [r[1] for r in rows])]
+    return charts.bars(gettext("New users per week"), labels, series, span=charts.span(period.first, period.last))
+
+
+def activity_chart(rows: Sequence[tuple[Any, ...]], period: Period) -> charts.Chart:
+    """Rows moderated on each day of the period, stacked: those that stayed changed by reason, then those undone."""
+    days = period.days()
+    reasons = sorted({row[2] for row in rows})
+    kept: dict[tuple[date, str], int] = defaultdict(int)
+    undone: dict[date, int] = defaultdict(int)
+    for row in rows:
+        kept[(row[0], row[2])] += row[6]
+        undone[row[0]] += row[5]
+    series = [charts.Series(reason_label(r) or gettext("No reason"), [kept[(d, r)] for d in days]) for r in reasons]
+    if any(undone.values()):
+        series.append(charts.Series(gettext("Undone"), [undone[d] for d in days]))
+    title = gettext("Rows moderated per day, by reason")
     return charts.bars(
-        gettext("New users per week"), labels, [charts.Series(gettext("New users"), [r[1] for r in rows])]
+        title, [charts.day_label(d) for d in days], series, stacked=True, span=charts.span(period.first, period.last)
     )
 
 
-def activity_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
-    """Rows changed per day, stacked by reason."""
-    days = sorted({row[0] for row in rows})
-    reasons = sorted({row[2] for row in rows})
-    changed = {(row[0], row[2]): 0 for row in rows}
-    for row in rows:
-        changed[(row[0], row[2])] += row[4]
-    series = [
-        charts.Series(reason_label(r) or gettext("No reason"), [changed.get((d, r), 0) for d in days]) for r in reasons
-    ]
-    title = gettext("Rows moderated per day, by reason")
-    return charts.bars(title, [charts.day_label(d) for d in days], series, stacked=True)
-
-
-def authors_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
+def authors_chart(rows: Sequence[tuple[Any, ...]], _period: Period) -> charts.Chart:
     series = [charts.Series(gettext("Disabled comments"), [row[1] for row in rows])]
     return charts.bars(gettext("Most-disabled authors"), [row[0] for row in rows], series)
 
@@ -77,8 +81,21 @@ def authors_chart(rows: Sequence[tuple[Any, ...]]) -> charts.Chart:
 REPORTS = {
     "moderation-activity": Report(
         _l("Moderation activity"),
-        _l("Operations and rows changed per moderator and day, by reason (moderation actions and queue decisions)."),
-        lambda: [gettext("Day"), gettext("Moderator"), gettext("Reason"), gettext("Operations"), gettext("Rows")],
+        _l(
+            "Operations and rows changed per moderator and day, by reason (moderation actions and queue decisions); "
+            "of those rows, how many were undone since, and the net: the rows that stayed changed."
+        ),
+        lambda: [
+            gettext("Day"),
+            gettext("Moderator"),
+            gettext("Reason"),
+            gettext("Operations"),
+            gettext("Rows changed"),
+            # Translators: a column of the moderation activity: how many of the rows changed were undone since.
+            gettext("Undone"),
+            # Translators: a column of the moderation activity: the rows that stayed changed (changed minus undone).
+            gettext("Net"),
+        ],
         reports.moderation_activity,
         activity_chart,
         reason_column=2,
@@ -158,7 +175,7 @@ class ReportsView(Secured):
             report=report_,
             period=period,
             rows=[shown(row, report_.reason_column) for row in rows],
-            chart=report_.chart(rows),
+            chart=report_.chart(rows, period),
             can_download=self.allows("export"),
         )
 

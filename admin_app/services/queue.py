@@ -116,12 +116,6 @@ def disable(ids: Iterable[int], actor: Actor, reason: str, note: str | None = No
     return _mark_reviewed(mine, utcnow())
 
 
-def unreviewed_count(limit: int) -> int:
-    """How many comments wait for review, counted exactly up to ``limit``; ``limit + 1`` means more than that."""
-    waiting = select(literal(1)).where(unreviewed()).limit(limit + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(waiting)) or 0
-
-
 def _claim(ids: Any, moderator_id: int, until: datetime) -> list[tuple[int, datetime]]:
     result = db.session.execute(
         update(Comment)

@@ -13,6 +13,7 @@ from sqlalchemy import Date, String, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -25,6 +26,8 @@ from admin_app.services.queue import APPROVE
 MODERATION_ACTIONS = (*OPERATIONS, APPROVE)
 LONGEST_PERIOD = timedelta(days=731)
 KEPT_FOR = timedelta(hours=1)  # a finished day's count is reused this long (deletions may change it)
+# A line of the moderation activity: day, moderator, reason, operations, rows changed, rows undone since, net rows.
+Activity = tuple[date, str, str, int, int, int, int]
 
 
 class day_of(FunctionElement[date]):  # noqa: N801 (an SQL function)
@@ -119,19 +122,29 @@ def new_users(period: Period) -> list[tuple[date, int]]:
     return [(monday, found.get(monday, 0)) for monday in period.weeks()]
 
 
-def moderation_activity(period: Period) -> list[tuple[date, str, str, int, int]]:
-    """Per day, moderator and reason: operations, and rows they changed (moderation and queue decisions)."""
+def moderation_activity(period: Period) -> list[Activity]:
+    """Per day, moderator and reason: operations (moderation and queue decisions), the rows they changed, how many
+    of those an undo has restored since (whoever undid them, whenever), and the rows that stayed changed. An undo
+    counts against the operation it undoes, so each line's net is what that day's work still amounts to."""
     day = day_of(AuditEntry.created_at)
+    undo = aliased(AuditEntry)  # at most one per operation (undo_of_id is unique)
     changed = select(func.count()).where(AuditRow.entry_id == AuditEntry.id).correlate(AuditEntry).scalar_subquery()
+    undone = select(func.count()).where(AuditRow.entry_id == undo.id).correlate(undo).scalar_subquery()
     moderator = func.coalesce(User.username, "#" + cast(AuditEntry.actor_id, String))
     rows = db.session.execute(
-        select(day, moderator, func.coalesce(AuditEntry.reason, ""), func.count(), func.sum(changed))
+        select(day, moderator, func.coalesce(AuditEntry.reason, ""), func.count(), func.sum(changed), func.sum(undone))
         .outerjoin(User, User.id == AuditEntry.actor_id)
+        .outerjoin(undo, undo.undo_of_id == AuditEntry.id)
         .where(period.within(AuditEntry.created_at), AuditEntry.action.in_(MODERATION_ACTIONS))
         .group_by(day, moderator, AuditEntry.reason)
         .order_by(day, moderator, AuditEntry.reason)
     ).all()
-    return [(as_date(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4] or 0)) for r in rows]
+    return [_activity(*row) for row in rows]
+
+
+def _activity(day: Any, moderator: Any, reason: Any, operations: Any, changed: Any, undone: Any) -> Activity:
+    changed, undone = int(changed or 0), int(undone or 0)
+    return as_date(day), str(moderator), str(reason), int(operations), changed, undone, changed - undone
 
 
 def most_disabled_authors(period: Period, limit: int = 20) -> list[tuple[str, int, int]]:
@@ -150,15 +163,36 @@ def most_disabled_authors(period: Period, limit: int = 20) -> list[tuple[str, in
     return [(str(r[0] or f"#{r[1]}"), int(r[2]), int(r[3])) for r in rows]
 
 
-def moderation_today(today: date) -> tuple[int, int]:
-    """Today's moderation operations and the rows they changed."""
+@dataclass(frozen=True)
+class Moderated:
+    """A day's moderation: its operations, the rows they changed, and how many of those rows were undone since."""
+
+    operations: int
+    changed: int
+    undone: int
+
+    @property
+    def kept(self) -> int:
+        """The rows that stayed as that day's moderation left them."""
+        return self.changed - self.undone
+
+
+def moderation_today(today: date) -> Moderated:
+    """Today's moderation operations, the rows they changed and those of them undone since: one statement."""
     period = Period(today, today)
     entries = select(AuditEntry.id).where(
         period.within(AuditEntry.created_at), AuditEntry.action.in_(MODERATION_ACTIONS)
     )
-    operations = db.session.scalar(select(func.count()).select_from(entries.subquery())) or 0
-    rows = db.session.scalar(select(func.count()).where(AuditRow.entry_id.in_(entries))) or 0
-    return int(operations), int(rows)
+    undo = aliased(AuditEntry)
+    undos = select(undo.id).where(undo.undo_of_id.in_(entries))
+    operations, changed, undone = db.session.execute(
+        select(
+            select(func.count()).select_from(entries.subquery()).scalar_subquery(),
+            select(func.count()).where(AuditRow.entry_id.in_(entries)).scalar_subquery(),
+            select(func.count()).where(AuditRow.entry_id.in_(undos)).scalar_subquery(),
+        )
+    ).one()
+    return Moderated(int(operations or 0), int(changed or 0), int(undone or 0))
 
 
 def posted_per_day(period: Period, now: datetime) -> list[tuple[date, int]]:

@@ -127,8 +127,11 @@ def _fill_users(count: int, rng: random.Random, now: datetime, progress: Progres
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             handle = f"{first.lower()}.{last.lower()}{start + n}"  # ids only grow, so handles stay unique
             since = _random_time(rng, now, 1500)
+            # Last seen somewhere between joining and now (never in the future); one draw, as before, so a given
+            # seed still gives the same data otherwise.
+            seen = since + (now - since) * rng.randrange(300) / 300
             yield (f"{handle}@example.org", handle, f"{first} {last}", rng.choice(PLACES), True,
-                   uuid.uuid4().hex, since, since + timedelta(days=rng.randrange(300)), now, now)  # fmt: skip
+                   uuid.uuid4().hex, since, seen, now, now)  # fmt: skip
 
     columns = ("email", "username", "name", "location", "active", "fs_uniquifier", "member_since", "last_seen",
                "create_datetime", "update_datetime")  # fmt: skip

@@ -31,12 +31,17 @@
     if (!all) { setSelectAll(false); }
   }
 
-  document.getElementById("select-all-matching").addEventListener("click", function () { setSelectAll(true); });
+  // Each button hides itself: focus goes to what replaces it (the other button; the header's checkbox), not <body>.
+  document.getElementById("select-all-matching").addEventListener("click", function () {
+    setSelectAll(true);
+    document.getElementById("clear-selection").focus();
+  });
   document.getElementById("clear-selection").addEventListener("click", function () {
     setSelectAll(false);
     Array.prototype.forEach.call(boxes, function (box) { box.checked = false; });
     if (toggle) { toggle.checked = false; }
     refresh();
+    if (toggle) { toggle.focus(); }
   });
   if (toggle) { toggle.addEventListener("change", function () { setTimeout(refresh, 0); }); }
   Array.prototype.forEach.call(boxes, function (box) { box.addEventListener("change", refresh); });

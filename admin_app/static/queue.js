@@ -1,5 +1,6 @@
 // Keyboard triage on the review queue: j/k move, x selects, a approves, d disables (pick a reason, Enter), ? help.
-// The page works without it: the checkboxes and buttons post the same forms.
+// The page works without it: the checkboxes and buttons post the same forms. j and k move focus to the row (a screen
+// reader reads it; the ring shows it), Escape from the reason brings it back there.
 (function () {
   "use strict";
   var form = document.getElementById("queue-form");
@@ -32,6 +33,10 @@
     if (scroll) { rows[current].scrollIntoView({ block: "nearest" }); }
   }
 
+  function focusCurrent() {
+    if (current >= 0) { rows[current].focus({ preventScroll: true }); }
+  }
+
   // Acting with nothing ticked acts on the current comment.
   function selectCurrentIfNone() {
     if (!selected().length && current >= 0) { box(rows[current]).checked = true; }
@@ -51,8 +56,8 @@
   }
 
   var keys = {
-    j: function () { setCurrent(current + 1, true); },
-    k: function () { setCurrent(current - 1, true); },
+    j: function () { setCurrent(current + 1, true); focusCurrent(); },
+    k: function () { setCurrent(current - 1, true); focusCurrent(); },
     x: function () {
       if (current < 0) { return; }
       var input = box(rows[current]);
@@ -79,11 +84,12 @@
       submitWith("queue-disable");
     } else if (event.key === "Escape") {
       event.preventDefault();
-      reason.blur();
+      focusCurrent();
     }
   });
 
   rows.forEach(function (row, index) {
+    row.tabIndex = -1;  // focusable by script (j, k), not a Tab stop of its own: its checkbox and links are
     row.addEventListener("click", function (event) {
       setCurrent(index, false);
       // A click on the row (not on a link or the checkbox itself) ticks it, like x.

@@ -74,3 +74,10 @@ def test_details_of_a_missing_or_malformed_id_is_not_an_error(client: FlaskClien
         response = client.get("/admin/comment/details/", query_string={"id": bad})
         assert response.status_code == 302
         assert "/admin/comment/" in response.headers["Location"]
+
+
+def test_an_empty_list_says_it_holds_no_row(client: FlaskClient, login_as: Any) -> None:
+    login_as("moderator")
+    page = client.get("/admin/comment/").get_data(as_text=True)
+    assert '<span class="nav-link active" aria-current="page">List (0)</span>' in page
+    assert "javascript:" not in page.split('<ul class="nav nav-tabs">', 1)[1].split("</ul>", 1)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -10,7 +11,7 @@ from flask.testing import FlaskClient
 from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import moderate
+from admin_app.services.moderation import moderate, undo
 from admin_app.services.operations import OPERATIONS
 from tests.factories import CommentFactory, UserFactory
 
@@ -65,3 +66,22 @@ def test_large_tables_are_counted_cheaply_and_said_to_be_estimates(
     # Over the limit: PostgreSQL shows the planner's estimate ("about N"), SQLite counts exactly.
     comments = tiles(page)["Comments"]
     assert comments == "4" or comments.startswith("about ")
+
+
+def test_rows_moderated_today_are_what_stayed_moderated_and_the_undone_are_shown_apart(
+    client: FlaskClient, login_as: Any
+) -> None:
+    moderator = UserFactory(roles=["moderator"])
+    actor = Actor(moderator.id, moderator.email, None)
+    comments = CommentFactory.create_batch(6)
+    mistake = moderate(OPERATIONS["comment.disable"], [c.id for c in comments[:5]], actor, "spam")
+    moderate(OPERATIONS["comment.disable"], [comments[5].id], actor, "spam")
+    undo(mistake.entry_id, actor, window=timedelta(hours=1), may_undo_others=False)
+    db.session.commit()
+    login_as("staff")
+
+    page = client.get("/admin/").text
+
+    assert tiles(page)["Moderation operations today"] == "2"
+    assert tiles(page)["Rows moderated today"] == "1"
+    assert re.search(r'dashboard-tile-note">\s*6 changed, 5 undone\s*<', page)

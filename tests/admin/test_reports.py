@@ -15,7 +15,7 @@ from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import AuditEntry
 from admin_app.services.audit import Actor
-from admin_app.services.moderation import moderate
+from admin_app.services.moderation import moderate, undo
 from admin_app.services.operations import OPERATIONS
 from tests.factories import CommentFactory, UserFactory
 
@@ -52,7 +52,7 @@ def test_comment_volume_counts_each_day_and_fills_the_gaps(client: FlaskClient, 
     assert rows[4] == ["2026-03-04", "1", "0", "1"]
     page = client.get(f"/admin/reports/comment-volume/?{PERIOD}").text
     assert table(page)[1] == ["Mar 2, 2026", "3", "1", "0"]
-    assert '<svg viewBox="0 0 760 260" role="img"' in page
+    assert re.search(r'<svg viewBox="0 0 760 260" width="100%"[^>]* role="img"', page)
 
 
 def test_moderation_activity_per_day_moderator_and_reason(client: FlaskClient, login_as: Any) -> None:
@@ -67,10 +67,60 @@ def test_moderation_activity_per_day_moderator_and_reason(client: FlaskClient, l
 
     rows = download(client, "moderation-activity", f"from={today}&to={today}")
 
-    assert rows[1:] == [[today, "mod_a", "abuse", "1", "1"], [today, "mod_a", "spam", "1", "3"]]
+    assert rows[1:] == [[today, "mod_a", "abuse", "1", "1", "0", "1"], [today, "mod_a", "spam", "1", "3", "0", "3"]]
     page = client.get("/admin/reports/moderation-activity/").text
     assert "private@example.org" not in page
-    assert ["mod_a", "Spam", "1", "3"] == table(page)[1][1:]
+    assert ["mod_a", "Spam", "1", "3", "0", "3"] == table(page)[1][1:]
+
+
+def test_moderation_activity_shows_the_undone_rows_and_the_net(client: FlaskClient, login_as: Any) -> None:
+    moderator = UserFactory(roles=["moderator"], username="mod_a")
+    actor = Actor(moderator.id, moderator.email, None)
+    comments = CommentFactory.create_batch(5)
+    mistake = moderate(OPERATIONS["comment.disable"], [c.id for c in comments[:4]], actor, "spam")
+    moderate(OPERATIONS["comment.disable"], [comments[4].id], actor, "spam")
+    undo(mistake.entry_id, actor, window=timedelta(hours=1), may_undo_others=False)
+    db.session.commit()
+    today = utcnow().date()
+    login_as("staff")
+
+    rows = download(client, "moderation-activity", f"from={today}&to={today}")
+
+    assert rows[0] == ["Day", "Moderator", "Reason", "Operations", "Rows changed", "Undone", "Net"]
+    assert rows[1:] == [[today.isoformat(), "mod_a", "spam", "2", "5", "4", "1"]]
+    page = client.get(f"/admin/reports/moderation-activity/?from={today}&to={today}").text
+    assert table(page)[0][3:] == ["2", "5", "4", "1"]
+    assert re.search(r"aria-label=\"Rows moderated per day, by reason, [^\"]*In all: Spam 1, Undone 4\.\"", page)
+    assert '<span class="mr-3 text-nowrap chart-legend-item">' in page and "Undone</span>" in page
+
+
+def axis_labels(page: str) -> list[str]:
+    return re.findall(r'<text class="chart-axis-label"[^>]*>([^<]*)</text>', page)
+
+
+def test_the_activity_chart_spans_the_whole_period_and_says_what_it_shows(client: FlaskClient, login_as: Any) -> None:
+    moderator = UserFactory(roles=["moderator"], username="mod_a")
+    comment = CommentFactory()
+    actor = Actor(moderator.id, None, None)
+    moderate(OPERATIONS["comment.disable"], [comment.id], actor, "spam", now=datetime(2026, 3, 5, 12))
+    db.session.commit()
+    login_as("staff")
+
+    page = client.get(f"/admin/reports/moderation-activity/?{PERIOD}").text
+
+    labels = axis_labels(page)
+    assert labels[0] == "Mar 1" and labels[-1] == "Mar 10"  # days without activity included, at both ends
+    svg = re.search(r"<svg [^>]*>", page)
+    assert svg and 'width="100%"' in svg.group(0) and "height=" not in svg.group(0)  # its column's full width
+    assert 'role="img"' in svg.group(0)
+    assert 'aria-label="Rows moderated per day, by reason, Mar 1, 2026 to Mar 10, 2026. In all: Spam 1."' in svg.group(
+        0
+    )
+    described = re.search(r'aria-describedby="([^"]+)"', svg.group(0))
+    assert described and re.search(rf'<a href="#report-table" id="{described.group(1)}">', page)
+    assert 'id="report-table"' in page
+    rects = re.findall(r'<rect x="[^"]*" y="[^"]*" width="[^"]*" height="([^"]*)"', page)
+    assert len(rects) == 10  # a slot per day of the period: one series, ten days
 
 
 def test_new_users_per_week_start_on_monday(client: FlaskClient, login_as: Any) -> None:

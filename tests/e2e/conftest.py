@@ -163,8 +163,44 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     context.close()
 
 
+# The sweeps over every page every role can open (test_csp.py, test_accessibility.py): tests/e2e/pages.py, imported
+# when asked for (it imports this module). One sign-in per role serves both.
+@pytest.fixture(scope="session")
+def scene(live_server: str) -> Any:
+    from tests.e2e.pages import build_scene
+
+    return build_scene(live_server)
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser: Browser, live_server: str, scene: Any) -> dict[str | None, Any]:
+    from tests.e2e.pages import sign_in_everyone
+
+    return sign_in_everyone(browser, live_server, scene)
+
+
+@pytest.fixture(scope="session")
+def page_cases(browser: Browser, live_server: str, scene: Any, signed_in: dict[str | None, Any]) -> list[Any]:
+    from tests.e2e.pages import find_page_cases
+
+    return find_page_cases(browser, live_server, scene, signed_in)
+
+
+@pytest.fixture
+def locales(live_server: str, scene: Any) -> Iterator[Any]:
+    """Sets a signed-in role's saved language (it wins over the browser's); every account gets its own back after."""
+    from tests.e2e.pages import saved_locales
+
+    saved = saved_locales(live_server)
+    before = {email: saved(email) for email in scene.emails.values()}
+    yield saved
+    for email, locale in before.items():
+        saved(email, locale, restore=True)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The Content-Security-Policy sweep's line (tests/e2e/test_csp.py): pages x roles x languages, violations."""
-    sweep = sys.modules.get("tests.e2e.test_csp")
-    for line in getattr(sweep, "SUMMARY", []):
-        terminalreporter.write_line(line)
+    """The sweeps' lines (tests/e2e/test_csp.py, test_accessibility.py): pages x roles x languages, what each found;
+    the keyboard journey's (test_keyboard_journey.py): steps, key presses, focus stops."""
+    for name in ("tests.e2e.test_csp", "tests.e2e.test_accessibility", "tests.e2e.test_keyboard_journey"):
+        for line in getattr(sys.modules.get(name), "SUMMARY", []):
+            terminalreporter.write_line(line)

@@ -6,35 +6,32 @@ work."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
 
-from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, Comment, Role, User
-from admin_app.services.seed import DEMO_ACCOUNTS
-from tests.admin.test_access import CASES, ROLES, Case, allowed, finished_export
-from tests.e2e.conftest import LIVE_APPS, log_in, set_password
+from admin_app.models import Role
+from tests.admin.test_access import ROLES, Case
+from tests.e2e import pages
+from tests.e2e.conftest import LIVE_APPS
+from tests.e2e.pages import (
+    ACCOUNTS,
+    EVERY_LANGUAGE,
+    EVERY_PAGE_IN,
+    Scene,
+    confirmation_page,
+    languages,
+    role_pages,
+    sign_in_pages,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
-ACCOUNTS = {account.role: account for account in DEMO_ACCOUNTS}
-MEMBER_PASSWORD = "csp-member-password"
-# Left to right and right to left: Flask-Admin's Bootstrap, or the RTL build of admin_app/static/vendor/rtl.
-EVERY_PAGE_IN = ("en", "ar")
-EVERY_LANGUAGE = os.environ.get("E2E_CSP_EVERY_LANGUAGE", "") not in ("", "0")
-GET_CASES = list({case.endpoint: case for case in CASES if case.method == "GET"}.values())
-VIEWPORT = {"width": 1280, "height": 800}
 
 # Runs in every document before its own scripts: keeps each violation for check() to read back.
 RECORD_VIOLATIONS = """
@@ -73,10 +70,6 @@ class Tally:
 
 
 SUMMARY: list[str] = []
-
-
-def languages() -> list[str]:
-    return list(next(iter(LIVE_APPS.values())).config["LANGUAGES"])  # type: ignore[attr-defined]
 
 
 class Watched:
@@ -128,10 +121,10 @@ class Watched:
             self.tally.problems.append(f"{self.label} {url}: page in {lang!r}, not {self.language!r}")
 
     def close(self) -> None:
-        """Every console error is a problem, but Chromium's note that a 403 or 404 page answered 403 or 404, and
-        its unasked favicon request (the back office has none)."""
+        """Every console error is a problem, but Chromium's note that a 403 or 404 page answered 403 or 404 (its
+        own request for /favicon.ico is answered: a 404 there is a problem too)."""
         for page_url, resource, text in self.console:
-            expected = resource in self.refused or resource.endswith("/favicon.ico")
+            expected = resource in self.refused
             if not (expected and text.startswith("Failed to load resource: the server responded with a status")):
                 kind = "CSP" if "Content Security Policy" in text else "console error"
                 self.tally.problems.append(f"{self.label} {page_url}: {kind}: {text} ({resource})")
@@ -139,184 +132,9 @@ class Watched:
 
 
 def new_context(browser: Browser, live_server: str, **options: Any) -> BrowserContext:
-    context = browser.new_context(base_url=live_server, viewport=VIEWPORT, **options)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
+    context = pages.new_context(browser, live_server, **options)
     context.add_init_script(RECORD_VIOLATIONS)
     return context
-
-
-@dataclass(frozen=True)
-class Scene:
-    """Real ids of the live server's demo data, a job of each signed-in role's own, and who plays each role."""
-
-    ids: dict[str, int]
-    jobs: dict[str | None, int]
-    emails: dict[str | None, str]
-    passwords: dict[str | None, str]
-
-
-def build_scene(live_server: str) -> Scene:
-    app = LIVE_APPS[live_server]
-    with app.app_context():  # type: ignore[attr-defined]
-        session = db.session
-        comment = session.scalars(sa.select(Comment).order_by(Comment.id)).first()
-        assert comment is not None
-        # A plain member, the newest: the other journeys work on the oldest ones.
-        member = session.scalars(
-            sa.select(User)
-            .where(User.active, User.roles.any(Role.name == "user"), ~User.roles.any(Role.name != "user"))
-            .order_by(User.id.desc())
-        ).first()
-        assert member is not None
-        role_id = session.scalar(sa.select(Role.id).where(Role.name == "user"))
-        entry_id = session.scalar(sa.select(sa.func.max(AuditEntry.id)))
-        emails: dict[str | None, str] = {role: account.email for role, account in ACCOUNTS.items()}
-        emails["user"] = str(member.email)
-        jobs: dict[str | None, int] = {}
-        for role in ROLES:
-            if role is not None:
-                jobs[role] = finished_export(session.scalars(sa.select(User).where(User.email == emails[role])).one())
-        jobs[None] = jobs["admin"]
-        ids = {"comment": comment.id, "post": comment.post_id, "user": comment.author_id,
-               "member": comment.author_id, "role": role_id or 0, "audit": entry_id or 0}  # fmt: skip
-    set_password(live_server, emails["user"], MEMBER_PASSWORD)
-    passwords: dict[str | None, str] = {role: account.password for role, account in ACCOUNTS.items()}
-    passwords["user"] = MEMBER_PASSWORD
-    return Scene(ids, jobs, emails, passwords)
-
-
-def matrix_urls(case: Case, scene: Scene, role: str | None) -> list[str]:
-    """The addresses of one GET endpoint of the matrix, as ``role`` would open them."""
-    if case.name == "ajax_lookup":
-        return [f"{case.rule}?name={case.action}&query=user"]
-    if "<export_type>" in case.rule:
-        return [case.rule.replace("<export_type>", "csv")]
-    if "<report>" in case.rule:
-        return [case.rule.replace("<report>", name) for name in REPORTS]
-    if "<int:job_id>" in case.rule:
-        others = [job for owner, job in scene.jobs.items() if owner not in (role, None)]
-        # Their own job; someone else's is a 404.
-        return [case.rule.replace("<int:job_id>", str(job)) for job in (scene.jobs[role], others[0])]
-    if case.name in ("details_view", "edit_view"):
-        return [f"{case.rule}?id={scene.ids[case.view]}"]
-    return [case.rule]
-
-
-@pytest.fixture(scope="module")
-def page_cases(browser: Browser, live_server: str, scene: Scene, signed_in: dict[str | None, Any]) -> list[Case]:
-    """The matrix's GET endpoints that answer a page (HTML), asked once (HEAD) as a role that may open each; the
-    others answer files (exports, downloads) or JSON (lookups, a job's progress, health checks)."""
-    contexts = {role: new_context(browser, live_server, storage_state=signed_in[role]) for role in ROLES if role}
-    found = []
-    for case in GET_CASES:
-        role = next((role for role in ROLES if role and allowed(case, role)), None)
-        if role is None:
-            continue  # nobody's page: every role gets the refusal, which role_pages shows
-        response = contexts[role].request.head(matrix_urls(case, scene, role)[0], max_redirects=0)
-        headers = response.headers
-        html = headers.get("content-type", "").startswith("text/html") and "content-disposition" not in headers
-        if response.status == 200 and html:
-            found.append(case)
-    for context in contexts.values():
-        context.close()
-    names = {case.endpoint for case in found}
-    assert {"comment.index_view", "comment.edit_view", "reports.report_view", "jobs.job_view"} <= names, names
-    assert not names & {"comment.export", "comment.ajax_lookup", "jobs.progress_view", "jobs.file_view"}, names
-    return found
-
-
-def role_pages(page_cases: list[Case], scene: Scene, role: str | None, language: str) -> list[str]:
-    """The pages of the matrix ``role`` may open, in ``language``'s share (see shared()); then, in every language, one
-    address it may not open (every refusal is the same page: the 403 page signed in, the login page signed out;
-    tests/admin/test_access.py pins who is refused where) and an address that is nothing (the 404 page)."""
-    opened: list[str] = []
-    refused: list[str] = []
-    for case in page_cases:
-        (opened if allowed(case, role) else refused).extend(matrix_urls(case, scene, role))
-    return [*shared(opened, language), *refused[:1], "/admin/nowhere"]
-
-
-def shared(pages: list[str], language: str) -> list[str]:
-    """Every page in the languages of each direction's build (their style sheets differ); the other languages
-    change only the text, so each takes every n-th page and together they show each page once. The whole cross
-    product (about twice as long) with E2E_CSP_EVERY_LANGUAGE=1."""
-    if EVERY_LANGUAGE or language in EVERY_PAGE_IN:
-        return pages
-    others = [code for code in languages() if code not in EVERY_PAGE_IN]
-    return pages[others.index(language) :: len(others)]
-
-
-@pytest.fixture(scope="module")
-def scene(live_server: str) -> Scene:
-    return build_scene(live_server)
-
-
-@pytest.fixture(scope="module")
-def signed_in(browser: Browser, live_server: str, scene: Scene) -> dict[str | None, Any]:
-    """Each role's cookies after one sign-in (the admin's with two-factor): a context per language starts from them,
-    so no code is typed twice in one 30-second step."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    states: dict[str | None, Any] = {None: None}
-    for role in ROLES:
-        if role is None:
-            continue
-        context = new_context(browser, live_server)
-        log_in(context.new_page(), scene.emails[role], scene.passwords[role])
-        states[role] = context.storage_state()
-        context.close()
-    return states
-
-
-@pytest.fixture
-def locales(live_server: str, scene: Scene) -> Iterator[Any]:
-    """Sets a signed-in role's saved language (it wins over the browser's); every account gets its own back after."""
-    app = LIVE_APPS[live_server]
-
-    def saved(email: str, code: str | None = None, restore: bool = False) -> str | None:
-        with app.app_context():  # type: ignore[attr-defined]
-            user = db.session.scalars(sa.select(User).where(User.email == email)).one()
-            before = user.locale
-            if code is not None or restore:
-                user.locale = code
-                db.session.commit()
-            return before
-
-    before = {email: saved(email) for email in scene.emails.values()}
-    yield saved
-    for email, locale in before.items():
-        saved(email, locale, restore=True)
-
-
-def sign_in_pages(watched: Watched, scene: Scene, role: str | None) -> None:
-    """The sign-in and two-factor pages: signed out, the login page and the admin's code step; signed in, the
-    re-authentication page and two-factor setup (for the admin, on to the QR code, a data: image)."""
-    page = watched.page
-    if role is None:
-        watched.visit("/login")
-        page.locator("#email").fill(scene.emails["admin"])
-        page.locator("#password").fill(scene.passwords["admin"])
-        page.locator("form[name=login_user_form] [type=submit]").click()
-        page.wait_for_url(re.compile(r"/tf-validate"))
-        watched.check("/tf-validate")
-        return
-    watched.visit("/verify")
-    watched.visit("/tf-setup")
-    if role == "admin":
-        page.locator("input[name=setup][value=authenticator]").check()
-        page.locator("form[name=two_factor_setup_form] [type=submit]").click()
-        page.locator("#qrcode").wait_for()
-        watched.check("/tf-setup (QR code)")
-
-
-def confirmation_page(watched: Watched) -> None:
-    """A moderation confirmation, reached as a moderator does: tick a row, pick the action from the list's menu."""
-    page = watched.page
-    watched.visit("/admin/comment/?flt0_disabled_equals=0")
-    page.locator("input.action-checkbox").first.check()
-    page.locator("li.dropdown:has([data-model-action]) > a.dropdown-toggle").click()
-    page.locator("[data-model-action=disable]").click()
-    page.locator("#moderation-question").wait_for()
-    watched.check("/admin/comment/action/ (confirmation)")
 
 
 def test_no_page_violates_the_content_security_policy(
@@ -364,8 +182,8 @@ def test_list_menus_work_under_the_policy(
     watched.visit(list_url)
     total = int(re.sub(r"\D", "", page.locator(".nav-tabs .nav-link.active").inner_text()))
 
-    # The current tab is one of Flask-Admin's javascript:void(0) links: following it does nothing, and is no violation.
-    page.locator(".nav-tabs .nav-link.active").click()
+    # The current tab names the page (secured_list.html): no javascript: link to follow.
+    assert page.locator(".nav-tabs .nav-link.active").get_attribute("aria-current") == "page"
     # Nothing ticked: the menu's action says so (actions.js, reached through data-model-action) and stays.
     dialogs: list[str] = []
 
@@ -386,7 +204,7 @@ def test_list_menus_work_under_the_policy(
     # The filter menu adds a filter row, and the page does not move to "#".
     filters = page.locator("#filter_form table.filters tr")
     before = filters.count()
-    page.get_by_role("link", name="Add Filter").click()
+    page.get_by_role("button", name="Add Filter").click()
     page.locator(".field-filters a.filter").first.click()
     expect(filters).to_have_count(before + 1)
     expect(page.locator("#filter_form button[type=submit]")).to_be_visible()

@@ -196,15 +196,6 @@ def test_skip_hands_the_batch_back_and_claims_the_next(app: Flask, moderators: l
     assert queue.claim_batch(moderators[1].id, 5, TTL) == ids(comments)
 
 
-def test_unreviewed_count_is_exact_up_to_the_limit(app: Flask) -> None:
-    comments = comments_by_age(4)
-    comments[0].reviewed_at = utcnow()
-    db.session.commit()
-
-    assert queue.unreviewed_count(limit=10) == 3
-    assert queue.unreviewed_count(limit=2) == 3  # limit + 1: "more than 2"
-
-
 # SQLite serialises writers: two concurrent claimers need PostgreSQL's row locks.
 @pytest.mark.postgresql_only
 def test_concurrent_claims_get_disjoint_batches_without_waiting(app: Flask, moderators: list[User]) -> None:

@@ -1,4 +1,5 @@
-"""The dashboard's posted-per-day counts: finished days counted once and kept for a while, today always live."""
+"""The dashboard's numbers: posted-per-day counts (finished days counted once and kept for a while, today always
+live) and today's moderation net of its undos."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import CommentDay
-from admin_app.services.reports import KEPT_FOR, Period, posted_per_day
+from admin_app.services.audit import Actor
+from admin_app.services.moderation import moderate, undo
+from admin_app.services.operations import OPERATIONS
+from admin_app.services.reports import (
+    KEPT_FOR,
+    Moderated,
+    Period,
+    moderation_activity,
+    moderation_today,
+    posted_per_day,
+)
 from tests.conftest import count_statements
-from tests.factories import CommentFactory
+from tests.factories import CommentFactory, UserFactory
 
 NOW = datetime(2026, 3, 10, 12, 0)
 TODAY = NOW.date()
@@ -45,3 +57,25 @@ def test_a_day_counted_before_it_ended_is_counted_again(app: Flask) -> None:
     db.session.commit()
     CommentFactory(timestamp=datetime(2026, 3, 9, 23, 30))
     assert posted_per_day(PERIOD, NOW)[2] == (TODAY - timedelta(days=1), 1)
+
+
+def test_todays_moderation_counts_the_undone_rows_apart(app: Flask) -> None:
+    moderator = UserFactory(roles=["moderator"], username="mod_a")
+    actor = Actor(moderator.id, moderator.email, None)
+    comments = CommentFactory.create_batch(6)
+    undone = moderate(OPERATIONS["comment.disable"], [c.id for c in comments[:4]], actor, "spam")
+    moderate(OPERATIONS["comment.disable"], [comments[4].id], actor, "spam")
+    moderate(OPERATIONS["comment.disable"], [comments[5].id], actor, "abuse")
+    db.session.commit()
+    undo(undone.entry_id, actor, window=timedelta(hours=1), may_undo_others=False)
+    db.session.commit()
+    today = utcnow().date()
+
+    assert moderation_today(today) == Moderated(operations=3, changed=6, undone=4)
+    assert moderation_today(today).kept == 2
+    assert count_statements(lambda: moderation_today(today)) == 1
+    # The activity report: the undo counts against the operation it undid (day, moderator, reason), not as work.
+    assert moderation_activity(Period(today, today)) == [
+        (today, "mod_a", "abuse", 1, 1, 0, 1),
+        (today, "mod_a", "spam", 2, 5, 4, 1),
+    ]

@@ -41,6 +41,17 @@ def test_fill_adds_what_was_asked_spread_over_existing_rows(app: Flask) -> None:
     assert waiting and all(not c.disabled and c.timestamp > utcnow() - seed.REVIEWED_AFTER for c in waiting)
 
 
+def test_no_member_was_last_seen_in_the_future_or_before_joining(app: Flask) -> None:
+    for number in range(10):
+        seed.fill(users=100, seed=number)
+    now = utcnow()
+    db.session.commit()
+
+    members = db.session.execute(sa.select(User.member_since, User.last_seen)).all()
+    assert len(members) == 1000
+    assert all(since <= seen <= now for since, seen in members)
+
+
 def test_fill_twice_keeps_accounts_unique(app: Flask) -> None:
     seed.fill(users=5, seed=1)
     seed.fill(users=5, seed=1)
