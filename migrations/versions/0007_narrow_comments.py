@@ -138,7 +138,8 @@ def _build_concurrently(name, definition):
     """CREATE INDEX CONCURRENTLY, again from scratch when an earlier attempt left the index INVALID."""
     bind = op.get_bind()
     valid = bind.execute(
-        sa.text("SELECT indisvalid FROM pg_index JOIN pg_class ON pg_class.oid = indexrelid WHERE relname = :name"),
+        # to_regclass: the index of this schema (search_path), not one of the same name in another schema.
+        sa.text("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:name)"),
         {"name": name},
     ).scalar()
     if valid:

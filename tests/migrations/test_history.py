@@ -76,7 +76,11 @@ def test_the_narrow_comments_revision_copies_existing_text_and_builds_valid_inde
                 # What an earlier attempt that stopped half-way leaves (its autocommit steps done): run again.
                 "CREATE TABLE comment_search (comment_id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
                 "INSERT INTO comment_search SELECT id, body FROM comments WHERE id <= 50;"
-                "CREATE INDEX ix_comments_claimed_by_id_set ON comments (claimed_by_id) WHERE claimed_by_id IS NOT NULL"
+                "CREATE INDEX ix_comments_claimed_by_id_set ON comments (claimed_by_id) "
+                "WHERE claimed_by_id IS NOT NULL;"
+                # Another schema's index of the same name (a second copy of the tables) is not this schema's.
+                "CREATE SCHEMA neighbour; CREATE TABLE neighbour.comments (timestamp TIMESTAMP, id INTEGER);"
+                "CREATE INDEX ix_comments_timestamp_id ON neighbour.comments (timestamp, id)"
             ))  # fmt: skip
         upgraded = runner.invoke(args=["db", "upgrade"])
         assert upgraded.exit_code == 0, upgraded.output
