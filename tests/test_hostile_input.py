@@ -632,7 +632,7 @@ def test_a_hundred_thousand_ticked_rows_are_a_400_that_says_what_to_do(scene: Sc
     rows = [("rowid", str(n % 10)) for n in range(100_000)]
     response = scene.send("moderator", "POST", "/admin/comment/action/", data=[("action", "disable"), *rows])
     assert response.status_code == 400
-    assert error_message(response).startswith("Too many rows ticked (100000).")
+    assert error_message(response).startswith("Too many rows ticked (100,000).")
 
 
 def test_a_hundred_thousand_distinct_ticked_rows_are_beyond_the_body_limit(scene: Scene) -> None:

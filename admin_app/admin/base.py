@@ -13,7 +13,7 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.typefmt import DEFAULT_FORMATTERS
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_number, gettext
 from flask_security import check_and_update_authn_fresh, current_user
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
@@ -48,7 +48,8 @@ def ticked_ids() -> list[int]:
     ticked = request.form.getlist("rowid")
     if len(ticked) > MAX_TICKED_ROWS:
         abort(400, gettext("Too many rows ticked (%(count)s). To act on more than %(max)s rows, use “Select all "
-                           "matching” with a filter or search.", count=len(ticked), max=MAX_TICKED_ROWS))  # fmt: skip
+                           "matching” with a filter or search.", count=format_number(len(ticked)),
+                           max=format_number(MAX_TICKED_ROWS)))  # fmt: skip
     return parse_ids(ticked)
 
 

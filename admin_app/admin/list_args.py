@@ -40,7 +40,7 @@ from flask_admin.model.filters import (
     BaseIntFilter,
     BaseIntListFilter,
 )
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 from flask_login import login_user  # type: ignore[import-untyped]
 from sqlalchemy import BigInteger, Select, Unicode, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import MANYTOONE, Query, RelationshipProperty, joinedload
@@ -183,7 +183,8 @@ def whole_number(name: str, low: int, high: int) -> int | None:
     if value is None or value == "":
         return None
     if not re.fullmatch(r"-?\d{1,20}", value.strip()) or not low <= int(value) <= high:
-        refuse(gettext("“%(name)s” must be a whole number from %(low)s to %(high)s.", name=name, low=low, high=high))
+        bounds = {"low": format_number(low), "high": format_number(high)}
+        refuse(gettext("“%(name)s” must be a whole number from %(low)s to %(high)s.", name=name, **bounds))
     return int(value)
 
 
