@@ -28,8 +28,8 @@ run: install i18n-compile  ## migrate, seed the demo data when the database is e
 deploy: install  ## migrate to head, sync the roles, compile the translations (idempotent)
 	$(MANAGE) deploy
 
-serve: install  ## gunicorn (config/gunicorn.conf.py) and, when FLASK_JOBS_REDIS_URL is set, an RQ worker
-	@worker=; if [ -n "$$FLASK_JOBS_REDIS_URL" ]; then $(MANAGE) worker & worker=$$!; fi; \
+serve: install  ## gunicorn (config/gunicorn.conf.py) and, when FLASK_JOBS_REDIS_URL is set, an RQ worker and RQ's cron scheduler
+	@worker=; if [ -n "$$FLASK_JOBS_REDIS_URL" ]; then $(MANAGE) worker & worker="$$!"; $(MANAGE) cron & worker="$$worker $$!"; fi; \
 	trap '[ -z "$$worker" ] || kill $$worker 2>/dev/null' EXIT; \
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py admin_app.wsgi:app
 

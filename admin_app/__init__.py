@@ -8,7 +8,21 @@ from flask import Flask
 
 
 def create_app(profile: str | None = None, **overrides: Any) -> Flask:
-    from admin_app import admin, auth, cli, config, database, headers, health, i18n, logs, proxy, static_files, views
+    from admin_app import (
+        admin,
+        auth,
+        cli,
+        config,
+        database,
+        headers,
+        health,
+        i18n,
+        logs,
+        periodic,
+        proxy,
+        static_files,
+        views,
+    )
 
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, profile, overrides)
@@ -22,5 +36,6 @@ def create_app(profile: str | None = None, **overrides: Any) -> Flask:
     i18n.init_app(app)
     admin.init_app(app)
     views.init_app(app)
+    periodic.init_app(app)
     cli.init_app(app)
     return app

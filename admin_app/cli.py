@@ -1,5 +1,5 @@
-"""Commands the extensions lack: `deploy`, `seed`, `roles-sync`, `export`, `worker` (`db` is Flask-Migrate's;
-`users`, `roles` Flask-Security's; `worker` runs RQ's own worker)."""
+"""Commands the extensions lack: `deploy`, `seed`, `roles-sync`, `export`, `worker`, `cron` (`db` is
+Flask-Migrate's; `users`, `roles` Flask-Security's; `worker` and `cron` run RQ's own worker and cron scheduler)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from admin_app import deploy as deployment
-from admin_app import jobs
+from admin_app import jobs, periodic
 from admin_app.admin import export_command
 from admin_app.extensions import db
 from admin_app.services import role as role_service
@@ -131,9 +131,20 @@ def worker(burst: bool) -> None:
     jobs.work(burst=burst)
 
 
+@click.command("cron")
+@with_appcontext
+def cron() -> None:
+    """Queue the periodic work (checking new comments against the rules) every interval: RQ's cron scheduler on
+    JOBS_REDIS_URL; the workers run it. One per deployment is enough; a second is harmless."""
+    if not jobs.queued():
+        raise click.ClickException("JOBS_REDIS_URL is not set: the web process runs the periodic work itself.")
+    jobs.cron(periodic.PERIODIC)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(deploy)
     app.cli.add_command(seed)
     app.cli.add_command(roles_sync)
     app.cli.add_command(export)
     app.cli.add_command(worker)
+    app.cli.add_command(cron)

@@ -1,5 +1,6 @@
 """RQ, the one adapter: the queue on JOBS_REDIS_URL, enqueueing, live progress in RQ's job meta, what RQ knows of
-a job's fate, cancelling, and the worker (``python manage.py worker``: RQ's own worker under the app context).
+a job's fate, cancelling, the worker (``python manage.py worker``: RQ's own worker under the app context) and the
+periodic tasks' scheduler (``python manage.py cron``: RQ's cron scheduler).
 
 With no JOBS_REDIS_URL (the SQLite default of ``make run``) nothing is queued: admin/background.py runs each job
 inline, in the request that asks for it. What a job does and its durable record (models/job.py) live elsewhere;
@@ -9,10 +10,13 @@ only this module speaks to RQ.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, Retry, Worker, get_current_job
+from rq.cron import CronScheduler
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
@@ -119,6 +123,17 @@ def work(burst: bool = False) -> bool:
     os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
     worker = Worker([queue()], connection=connection())
     return bool(worker.work(burst=burst, with_scheduler=False, logging_level="INFO"))
+
+
+def cron(tasks: Iterable[Any]) -> None:
+    """RQ's cron scheduler: each periodic task (admin_app/periodic.py) queued on the back office's queue every
+    interval, for the workers to run. Runs until stopped."""
+    scheduler = CronScheduler(connection=connection(), logging_level="INFO")
+    for task in tasks:
+        interval = int(current_app.config[task.interval_key])
+        scheduler.register(task.run, queue_name=QUEUE, interval=interval, job_timeout=max(interval * 10, 600),
+                           result_ttl=interval * 4, name=task.name)  # fmt: skip
+    scheduler.start()
 
 
 def ended_unfinished(status: str | None) -> bool:

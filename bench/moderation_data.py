@@ -181,7 +181,7 @@ def reset(maintenance: Maintenance, scenario: Scenario, disabled_before: int) ->
             f"{disabled:,} disabled in all (expected {disabled_before:,})"
         )
     # GIN defers index entries to a pending list that whichever statement overflows it merges: start empty.
-    db.session.execute(sa.text("SELECT gin_clean_pending_list('ix_comments_body_trgm')"))
+    db.session.execute(sa.text("SELECT gin_clean_pending_list('ix_comment_search_body_trgm')"))
     db.session.commit()
     maintenance.resets.append(time.perf_counter() - start)
     maintenance.dead += 2 * scenario.rows  # the run's row versions and the reset's

@@ -32,7 +32,7 @@ from admin_app.admin.base import SecuredModelView
 from admin_app.admin.moderation import ModeratedView
 from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
-from admin_app.models import Job, Role, User
+from admin_app.models import Job, Role, Rule, User
 from admin_app.services.audit import Actor as AuditActor
 from admin_app.services.moderation import moderate
 from admin_app.services.operations import OPERATIONS
@@ -117,7 +117,9 @@ FORM_VALID = {
     "body": ("a remark", "**bold** [link](https://example.org)"), "disabled": ("y",), "username": ("newperson",),
     "email": ("new.person@example.org",), "name": ("New Person", "new-role"), "location": ("Zürich",),
     "about_me": ("Hello",), "active": ("y",), "locale": ("de_DE", "en"), "timezone": ("Europe/Berlin", "UTC"),
-    "description": ("A role",),
+    "description": ("A role",), "kind": ("word", "phrase", "domain"),
+    "text": ("remark", "real remark", "https://www.spam.example/x", "日本語"), "action": ("hold", "disable"),
+    "reason": ("spam", "other"), "note": ("a wave",),
 }  # fmt: skip
 
 SETTINGS = settings(
@@ -200,10 +202,14 @@ class Scene:
         entry = moderate(
             OPERATIONS["comment.disable"], [comments[0].id], AuditActor(author.id, author.email, None), "spam"
         )
+        rules = [Rule(kind="word", text="remark", action="disable", reason="spam"),
+                 Rule(kind="domain", text="spam.example", action="hold", reason="spam", active=False)]  # fmt: skip
+        db.session.add_all(rules)
         db.session.commit()
         self.ids = {
             "comment": [c.id for c in comments], "post": [p.id for p in posts], "user": [author.id],
             "member": [author.id], "role": list(db.session.scalars(sa.select(Role.id))), "audit": [entry.entry_id],
+            "rule": [rule.id for rule in rules],
         }  # fmt: skip
         self.entry_ids = [entry.entry_id]
         self.actors: dict[str, Signed] = {}
@@ -394,6 +400,8 @@ def test_create_and_edit_forms(scene: Scene, data: st.DataObject) -> None:
     related = {"author": scene.existing("user"), "post": scene.existing("post"), "roles": scene.existing("role")}
     valid = FORM_VALID | related
     pairs = data.draw(sent({name: valid.get(name, ("y",)) for name in view.form_columns}, changes=3), label="form")
+    if view.endpoint == "rule" and data.draw(st.booleans(), label="preview"):
+        pairs.append(("_preview", "1"))  # what the rule matches now, nothing saved
     if data.draw(st.booleans(), label="edit"):
         pk = data.draw(ids(scene.existing(view.endpoint)), label="id")
         scene.send("admin", "POST", f"/admin/{view.endpoint}/edit/", query=[("id", pk)], data=pairs)

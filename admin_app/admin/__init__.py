@@ -17,11 +17,12 @@ from admin_app.admin.preferences import PreferencesView
 from admin_app.admin.queue import QueueView
 from admin_app.admin.reports import ReportsView
 from admin_app.admin.role import RoleAdmin
+from admin_app.admin.rule import RuleAdmin
 from admin_app.admin.user import MemberAdmin, UserAdmin
 from admin_app.admin.widget_locale import strings as widget_strings
 from admin_app.config import TRANSLATIONS_DIR
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, Comment, Post, Role, User
+from admin_app.models import AuditEntry, Comment, Post, Role, Rule, User
 
 
 def init_app(app: Flask) -> Admin:
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> Admin:
     app.jinja_env.globals["widget_strings"] = widget_strings  # select2's and the date pickers' words (app_base.html)
     admin.add_view(CommentAdmin(Comment, db, name=_l("Comments"), endpoint="comment"))
     admin.add_view(QueueView(name=_l("Review queue"), endpoint="queue", url="/admin/queue/"))
+    admin.add_view(RuleAdmin(Rule, db, name=_l("Rules"), endpoint="rule"))
     admin.add_view(PostAdmin(Post, db, name=_l("Posts"), endpoint="post"))
     admin.add_view(UserAdmin(User, db, name=_l("Users"), endpoint="user"))
     admin.add_view(MemberAdmin(User, db, name=_l("Users"), endpoint="member"))

@@ -46,6 +46,7 @@ class AuditAdmin(SecuredModelView):
         "undo_of_id": _l("Undoes"),
     }  # fmt: skip
     column_formatters = {
+        "actor_email": lambda _v, _c, entry, _n: actor_label(entry),
         "reason": lambda _v, _c, entry, _n: text.reason_label(entry.reason),
         "action": lambda _v, _c, entry, _n: text.action_label(entry.action),
         "undone_by": lambda _v, _c, entry, _n: f"#{entry.undone_by.id}" if entry.undone_by else "",
@@ -73,6 +74,14 @@ class AuditAdmin(SecuredModelView):
             "undo_endpoint": undo_endpoint(operation) if operation is not None and undoable else None,
             "shown_rows": SHOWN_ROWS,
         }
+
+
+def actor_label(entry: AuditEntry) -> str:
+    """Who acted: the person's address, or the rule that caught new comments by itself."""
+    details = entry.details if isinstance(entry.details, dict) else {}
+    if entry.actor_id is None and details.get("source") == "rules":
+        return gettext("Rule #%(id)s", id=details.get("rule"))
+    return entry.actor_email or ""
 
 
 def change_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:

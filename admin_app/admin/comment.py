@@ -65,7 +65,7 @@ class CommentAdmin(ModeratedView):
     column_formatters = {
         "body": formatters.excerpt("body"),
         "post": formatters.related_excerpt("post"),
-        "disabled": formatters.status("disabled", _l("Disabled")),
+        "disabled": formatters.comment_status(formatters.status("disabled", _l("Disabled"))),
     }
     form_columns = ("author", "post", "body", "disabled")
     form_ajax_refs = {

@@ -51,6 +51,17 @@ def status(flag: str, flagged: Any) -> Formatter:
     return format_status
 
 
+def comment_status(disabled: Formatter) -> Formatter:
+    """A comment's badge: "Held for review" while it is hidden and waits in the review queue, else ``disabled``'s."""
+
+    def format_comment_status(view: Any, context: Any, row: Any, name: str) -> Markup:
+        if row.disabled and row.reviewed_at is None:
+            return Markup('<span class="badge badge-warning">%s</span>') % gettext("Held for review")
+        return Markup(disabled(view, context, row, name))
+
+    return format_comment_status
+
+
 def boolean(_view: Any, value: bool, _name: str) -> Markup:
     """Flask-Admin's check icon, with a translated tooltip instead of its "column: true", and the same word as its text
     alternative: a tooltip alone is no name for a screen reader, and the icons differ by more than their colour."""

@@ -59,9 +59,14 @@ log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5  # ticked rows a confirmation names before "and N more"
 
 
-class ModerationForm(BaseForm):
-    reason = SelectField(_l("Reason"), validators=[InputRequired(_l("Choose a reason."))])
+class NoteForm(BaseForm):
+    """The confirmation of an operation whose reason comes from the row selected (a rule's own)."""
+
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class ModerationForm(NoteForm):
+    reason = SelectField(_l("Reason"), validators=[InputRequired(_l("Choose a reason."))])
 
 
 class RoleChoiceForm(ModerationForm):
@@ -158,13 +163,16 @@ class ModeratedView(SecuredModelView):
             return None
         return require_fresh_login(get_redirect_target() or self.get_url(".index_view"))
 
-    def operation_form(self, operation: Operation) -> ModerationForm:
+    def operation_form(self, operation: Operation) -> NoteForm:
         """The reason (and role) menus start on an empty choice: what the audit trail records is what was chosen,
         never a default."""
-        form_class = RoleChoiceForm if "role" in operation.choices else ModerationForm
+        form_class = (
+            RoleChoiceForm if "role" in operation.choices else ModerationForm if operation.reasons else NoteForm
+        )
         form = form_class(request.form if request.form.get("confirmed") else None)
-        reasons = [(code, text.reason_label(code)) for code in current_app.config[operation.reasons]]
-        form.reason.choices = [("", gettext("Choose a reason…")), *reasons]
+        if isinstance(form, ModerationForm):
+            reasons = [(code, text.reason_label(code)) for code in current_app.config[operation.reasons]]
+            form.reason.choices = [("", gettext("Choose a reason…")), *reasons]
         if isinstance(form, RoleChoiceForm):
             roles = [(role.name, role.name) for role in db.session.scalars(select(Role).order_by(Role.name))]
             form.role.choices = [("", gettext("Choose a role…")), *roles]
@@ -173,27 +181,40 @@ class ModeratedView(SecuredModelView):
     def selection(self) -> Selection:
         return request_selection(self, ticked_ids())
 
-    def render_confirmation(self, operation: Operation, form: ModerationForm) -> str:
+    def render_confirmation(self, operation: Operation, form: NoteForm) -> str:
         selection = self.selection()
         ids = selected_ids(self, selection)
-        tally = operation.count(operation, ids)
-        selected, changing = tally.selected, tally.changing
+        too_many = self.selects_too_many(operation, ids)
+        tally = operation.count(operation, ids) if not too_many else None
+        selected, changing = (tally.selected, tally.changing) if tally else (0, 0)
         return self.render(
             "admin/moderation_confirm.html",
             name=operation.name,
             why_final=operation.why_final,
-            question=operation.question(changing),
-            nothing_to_do=text.nothing_to_do(selected) if not changing else None,
+            question=operation.question(changing) if tally else operation.title,
+            nothing_to_do=too_many or (text.nothing_to_do(selected) if not changing else None),
             in_background=changing > current_app.config["INLINE_ROWS_LIMIT"] and jobs.queued(),
             selected=selected,
             changing=changing,
             applies_to=applies_to(self, selection, ids),
+            notes=self.confirmation_notes(operation, ids) if tally else [],
             form=form,
             select_all=selection.every_match,
             row_ids=ticked_ids(),
             list_args=list_query_args(),
             return_url=get_redirect_target() or self.get_url(".index_view"),
         )
+
+    def confirmation_notes(self, operation: Operation, ids: Select[Any]) -> list[str]:
+        """What else the confirmation says about what will happen (a rule: its action and reason)."""
+        return []
+
+    def selects_too_many(self, operation: Operation, ids: Select[Any]) -> str | None:
+        """Why the selection cannot be confirmed, for an operation that takes at most ``at_most`` rows of its list
+        (a rule is applied on its own, with its own action and reason); None when it can."""
+        if operation.at_most is None or not more_than(ids, operation.at_most):
+            return None
+        return text.one_at_a_time(operation.at_most)
 
     @expose("/moderate/", methods=("POST",))
     @requires(POSTED)
@@ -210,9 +231,11 @@ class ModeratedView(SecuredModelView):
             return self.render_confirmation(operation, form), 400
         return_url = get_redirect_target() or self.get_url(".index_view")
         ids = selected_ids(self, selection)  # a list argument that cannot be applied is a 400 here, before any change
+        if too_many := self.selects_too_many(operation, ids):
+            abort(400, too_many)
         order = Order(
             current_actor(),
-            reason=form.reason.data,
+            reason=form.data.get("reason"),
             note=form.note.data or None,
             choices={name: form[name].data for name in operation.choices},
             details={"select_all": True, "filters": list_query_args()} if selection.every_match else None,

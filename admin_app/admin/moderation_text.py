@@ -3,7 +3,7 @@ refusals and undo results, in the user's language."""
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 from flask_babel import lazy_gettext as _l
 
 from admin_app.i18n import ngettext
@@ -21,6 +21,10 @@ REASONS = {
     "member-request": _l("At the member's request"),
     "compromised": _l("Account compromised"),
 }
+
+# What a rule looks for, and what it does to a comment it catches (admin_app/services/rules.py).
+RULE_KINDS = {"word": _l("Word"), "phrase": _l("Phrase"), "domain": _l("Link domain")}
+RULE_ACTIONS = {"hold": _l("Hold for review"), "disable": _l("Disable")}
 
 # Audit actions that are not operations of the registry (admin_app/services/operations.py), which names its own.
 OTHER_ACTIONS = {
@@ -49,6 +53,40 @@ def nothing_to_do(selected: int) -> str:
         "None of the %(num)s selected rows would change: nothing to do.",
         selected,
     )
+
+
+def one_at_a_time(at_most: int) -> str:
+    return ngettext(
+        "This action works on one row at a time: tick a single row.",
+        "This action works on at most %(num)s rows at a time: tick fewer.",
+        at_most,
+    )
+
+
+def rule_invalid(code: str) -> str:
+    """Why a rule's text cannot be a rule (admin_app.services.rules.Invalid)."""
+    from admin_app.services.rules import MAX_TEXT, MIN_LETTERS
+
+    return {
+        "empty": gettext("Write the word, phrase or domain the rule looks for."),
+        "too-long": gettext("At most %(max)s characters.", max=format_number(MAX_TEXT)),
+        "too-short": gettext(
+            "Write at least %(min)s letters in a row: anything shorter would match too much.", min=MIN_LETTERS
+        ),
+        "one-word": gettext("A word rule looks for one word: for several, choose “Phrase”."),
+        "domain": gettext("Write a domain such as spam.example, or paste a link to it."),
+    }.get(code, gettext("Write the word, phrase or domain the rule looks for."))
+
+
+def rule_effect(action: str, reason: str) -> str:
+    """What applying a rule does to the comments it matches, in one sentence."""
+    if action == "hold":
+        return gettext(
+            "They will be hidden and wait in the review queue, with the reason “%(reason)s”, until a moderator "
+            "approves or disables each.",
+            reason=reason_label(reason),
+        )
+    return gettext("They will be disabled with the reason “%(reason)s”.", reason=reason_label(reason))
 
 
 def undone(restored: int, skipped: int) -> str:

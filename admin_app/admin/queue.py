@@ -24,8 +24,8 @@ from admin_app.admin.base import parse_ids
 from admin_app.admin.moderation_text import reason_label
 from admin_app.extensions import db
 from admin_app.i18n import ngettext
-from admin_app.models import Comment
-from admin_app.services import queue
+from admin_app.models import Comment, Rule
+from admin_app.services import queue, rules
 from admin_app.services.audit import Actor
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,11 @@ class QueueRow:
     post_id: int
     body: str
     posted: str
-    disabled: bool
+    disabled: bool  # in the queue: held (hidden until a moderator decides)
+    caught_by: list[str]  # the rules that caught it, by their text
 
 
-def queue_row(comment: Comment) -> QueueRow:
+def queue_row(comment: Comment, caught_by: list[Rule]) -> QueueRow:
     author = str(comment.author)  # never the e-mail: moderators may lack personal-data-read
     return QueueRow(
         id=comment.id,
@@ -58,6 +59,7 @@ def queue_row(comment: Comment) -> QueueRow:
         body=comment.body,
         posted=format_datetime(comment.timestamp, "medium"),
         disabled=comment.disabled,
+        caught_by=[rule.text for rule in caught_by],
     )
 
 
@@ -104,9 +106,10 @@ class QueueView(Secured):
             .order_by(Comment.timestamp, Comment.id)
         ).all()
         held_until = min((c.claimed_until for c in comments if c.claimed_until), default=None)
+        caught = rules.caught_by([comment.id for comment in comments])
         return self.render(
             "admin/queue.html",
-            rows=[queue_row(comment) for comment in comments],
+            rows=[queue_row(comment, caught.get(comment.id, [])) for comment in comments],
             summary=self.summary(len(comments)),
             held_until=format_time(held_until, "short") if held_until else None,
             reasons=[(code, reason_label(code)) for code in current_app.config["MODERATION_REASONS"]],

@@ -5,6 +5,7 @@ from admin_app.models.audit import AuditEntry, AuditRow
 from admin_app.models.comment import Comment, CommentSearch
 from admin_app.models.job import Job
 from admin_app.models.post import Post
+from admin_app.models.rule import Rule, RuleHit, RuleInbox
 from admin_app.models.stats import CommentDay
 from admin_app.models.user import Role, User, roles_users
 
@@ -17,6 +18,9 @@ __all__ = [
     "Job",
     "Post",
     "Role",
+    "Rule",
+    "RuleHit",
+    "RuleInbox",
     "User",
     "roles_users",
 ]

@@ -30,9 +30,9 @@ WORDS = (
 )  # fmt: skip
 SPAM = (
     "Cheap watches!!! Visit my profile for deals",
-    "Earn $500 a day from home, click the link in my bio",
+    "Earn $500 a day from home: https://fast-cash.example/start",
     "Best casino bonus today only, free spins for everyone",
     "Buy followers now, instant delivery, best price",
     "Hot singles in your area want to meet you",
-    "Crypto giveaway: send 1 coin, receive 2 back",
+    "Crypto giveaway at https://www.coin-double.example, send 1 coin, receive 2 back",
 )  # fmt: skip

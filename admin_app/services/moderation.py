@@ -43,12 +43,14 @@ class UndoRefused(Exception):
 
 
 def rows_of(operation: Operation, selected: Select[Any] | Sequence[int]) -> Select[Any] | Sequence[int]:
-    """The ids ``operation`` works on, from the rows selected in its list: the same rows, or the comments of the
-    selected users (user.disable_comments)."""
-    if operation.selects is operation.changes:
-        return selected
-    changed = operation.changes
-    return select(changed.id).where(changed.author_id.in_(selected))
+    """The ids ``operation`` works on, from the rows selected in its list: the same rows, or those its
+    ``targets`` derives (the comments of the selected users, the comments a selected rule matches)."""
+    return operation.targets(selected) if operation.targets is not None else selected
+
+
+def comments_of(users: Select[Any] | Sequence[int]) -> Select[Any]:
+    """The ids of the comments the users ``users`` wrote (user.disable_comments)."""
+    return select(Comment.id).where(Comment.author_id.in_(users))
 
 
 def tally(operation: Operation, selected: Select[Any] | Sequence[int]) -> Tally:
@@ -252,16 +254,17 @@ def _new_state(operation: Operation, actor: Actor, reason: str, note: str | None
         "moderation_note": note,
     }
     if operation.changes is Comment:
-        state["reviewed_at"] = now  # a moderator decided on it: it leaves the review queue
+        # A decision leaves the review queue; a hold puts the comment (hidden meanwhile) back in it.
+        state["reviewed_at"] = now if operation.reviewed else None
     return state
 
 
 def _would_change(operation: Operation, ids: Select[Any] | Sequence[int]) -> Any:
-    in_scope = _in_scope(operation.changes, ids)
-    return in_scope if operation.value is None else and_(in_scope, operation.flag().is_not(operation.value))
+    scope = in_scope(operation.changes, ids)
+    return scope if operation.value is None else and_(scope, operation.flag().is_not(operation.value))
 
 
-def _in_scope(model: Any, ids: Select[Any] | Sequence[int]) -> Any:
+def in_scope(model: Any, ids: Select[Any] | Sequence[int]) -> Any:
     if isinstance(ids, Select) and db.session.get_bind().dialect.name == "postgresql":
         # "id IN (SELECT id FROM comments ...)" joins the table to itself, and with some statistics the planner
         # hash-joins a full scan; "id = ANY(ARRAY(...))" runs the selection once and probes the primary key

@@ -15,8 +15,8 @@ from sqlalchemy import Select
 from sqlalchemy.orm import QueryableAttribute
 
 from admin_app.i18n import ngettext
-from admin_app.models import Comment, Post, User
-from admin_app.services import moderation
+from admin_app.models import Comment, Post, Rule, User
+from admin_app.services import moderation, rules
 from admin_app.services import user as accounts
 from admin_app.services.change import Order, Outcome, Tally
 
@@ -41,7 +41,13 @@ class Operation:
     undo: Callable[..., Outcome] | None = None  # None: cannot be undone (``why_final`` says why)
     why_final: Any = None
     choices: tuple[str, ...] = ()  # fields of its own on the confirmation form ("role")
-    reasons: str = "MODERATION_REASONS"  # the configuration list of reason codes its confirmation offers
+    # The configuration list of reason codes its confirmation offers; "" when the selected row gives the reason
+    # (a rule's own).
+    reasons: str = "MODERATION_REASONS"
+    # The rows it changes, from the rows selected in its list; None: the selected rows themselves.
+    targets: Callable[[Rows], Rows] | None = None
+    reviewed: bool = True  # comments it changes leave the review queue (a hold puts them back in it)
+    at_most: int | None = None  # the most rows of its list one run may select (a rule is applied on its own)
 
     @property
     def table(self) -> str:
@@ -81,6 +87,12 @@ DECLARED = (
         value=True, undo=moderation.undo, **_MODERATION,
     ),
     Operation(
+        "comment.hold", Comment, Comment, "hold", _l("Hold for review"), _l("Hold comments for review"),
+        _n("Hold %(num)s comment for review?", "Hold %(num)s comments for review?"),
+        _n("%(num)s comment held for review.", "%(num)s comments held for review."),
+        value=True, reviewed=False, undo=moderation.undo, **_MODERATION,
+    ),
+    Operation(
         "comment.enable", Comment, Comment, "enable", _l("Enable"), _l("Enable comments"),
         _n("Enable %(num)s comment?", "Enable %(num)s comments?"),
         _n("%(num)s comment enabled.", "%(num)s comments enabled."),
@@ -115,7 +127,14 @@ DECLARED = (
         _l("Disable a user's comments"),
         _n("Disable %(num)s comment by the selected users?", "Disable %(num)s comments by the selected users?"),
         _n("%(num)s comment disabled.", "%(num)s comments disabled."),
-        value=True, undo=moderation.undo, **_MODERATION,
+        value=True, undo=moderation.undo, targets=moderation.comments_of, **_MODERATION,
+    ),
+    Operation(
+        "rule.apply", Rule, Comment, "apply", _l("Apply to existing comments"), _l("Apply a rule to existing comments"),
+        _n("Apply the rule to %(num)s existing comment?", "Apply the rule to %(num)s existing comments?"),
+        _n("The rule was applied to %(num)s comment.", "The rule was applied to %(num)s comments."),
+        capability="apply", count=moderation.tally, apply=rules.apply, value=True, undo=moderation.undo,
+        targets=rules.matching_rules, reasons="", at_most=1,
     ),
     Operation(
         "user.add_role", action="add_role", label=_l("Add a role"), title=_l("Add a role"),

@@ -94,8 +94,8 @@ def held(ids: Iterable[int], moderator_id: int) -> list[int]:
 
 
 def approve(ids: Iterable[int], actor: Actor) -> int:
-    """Mark the comments among ``ids`` the actor holds as reviewed, leaving them visible; audited as
-    "comment.approve" with one row per approved comment (its moderation state at the time)."""
+    """Mark the comments among ``ids`` the actor holds as reviewed and visible (a held one is shown again);
+    audited as "comment.approve" with one row per approved comment (its moderation state at the time)."""
     mine = held(ids, _moderator_id(actor))
     if not mine:
         return 0
@@ -103,7 +103,19 @@ def approve(ids: Iterable[int], actor: Actor) -> int:
     entry = record(APPROVE, "comments", actor, details=SOURCE, now=now)
     source = select(literal(entry.id), Comment.id, *state_columns(Comment)).where(Comment.id.in_(mine))
     db.session.execute(insert(AuditRow).from_select(["entry_id", "row_id", *AUDIT_STATE], source))
+    _publish_held(mine, actor, now)
     return _mark_reviewed(mine, now)
+
+
+def _publish_held(ids: list[int], actor: Actor, now: datetime) -> None:
+    """A held comment (hidden while it waits: a rule's or a moderator's hold) approved is shown on the site."""
+    db.session.execute(
+        update(Comment)
+        .where(Comment.id.in_(ids), Comment.disabled)
+        .values(disabled=False, moderated_by_id=actor.user_id, moderated_at=now, moderation_reason=None,
+                moderation_note=None),
+        execution_options={"synchronize_session": False},
+    )  # fmt: skip
 
 
 def disable(ids: Iterable[int], actor: Actor, reason: str, note: str | None = None) -> int:

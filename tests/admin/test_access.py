@@ -19,7 +19,7 @@ from admin_app import create_app
 from admin_app.admin import background
 from admin_app.database import utcnow
 from admin_app.extensions import db
-from admin_app.models import Job
+from admin_app.models import Job, Rule
 from admin_app.services.audit import Actor
 from admin_app.services.moderation import moderate
 from admin_app.services.operations import OPERATIONS
@@ -47,6 +47,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": EXPORTERS},
     "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": ADMINS},
     "queue": {"read": MODERATORS, "review": MODERATORS},
+    # rule-manage; applying a rule moderates comments too. Rules are switched off, never deleted.
+    "rule": {"read": MODERATORS, "create": MODERATORS, "edit": MODERATORS, "delete": NOBODY, "apply": MODERATORS,
+             "moderate": MODERATORS, "export": NOBODY},
     "preferences": {"read": READERS},  # one's own language and time zone
     "reports": {"read": {"staff", "admin"}, "export": EXPORTERS},
     "language": {"choose": {None, "user", "staff", "moderator", "admin"}},  # the language menu, signed in or not
@@ -68,8 +71,8 @@ CAPABILITY = {
 
 # view -> action of its list menu -> (capability, the operation its confirmation posts, or None: no confirmation)
 ACTIONS: dict[str, dict[str, tuple[str | None, str | None]]] = {
-    "comment": {"disable": ("moderate", "comment.disable"), "enable": ("moderate", "comment.enable"),
-                "delete": ("moderate", "comment.delete")},
+    "comment": {"disable": ("moderate", "comment.disable"), "hold": ("moderate", "comment.hold"),
+                "enable": ("moderate", "comment.enable"), "delete": ("moderate", "comment.delete")},
     "post": {"hide": ("moderate", "post.hide"), "unhide": ("moderate", "post.unhide"),
              "delete": ("moderate", "post.delete")},
     "user": {"disable_comments": ("moderate", "user.disable_comments"), "add_role": ("assign", "user.add_role"),
@@ -79,11 +82,14 @@ ACTIONS: dict[str, dict[str, tuple[str | None, str | None]]] = {
                "remove_role": ("assign", "user.remove_role"), "deactivate": ("edit", "user.deactivate"),
                "reactivate": ("edit", "user.activate"), "delete": ("delete", None)},
     "role": {"delete": ("delete", None)},
+    "rule": {"apply": ("apply", "rule.apply"), "delete": ("delete", None)},
     "audit": {"delete": ("delete", None)},
 }  # fmt: skip
 
 # view -> the AJAX lookups of its forms
-LOOKUPS = {"comment": ["author", "post"], "post": ["author"], "user": [], "member": [], "role": [], "audit": []}
+LOOKUPS = {
+    "comment": ["author", "post"], "post": ["author"], "user": [], "member": [], "role": [], "audit": [], "rule": [],
+}  # fmt: skip
 
 # The exact answer to an allowed request: (endpoint, method) -> status. Create and edit forms posted without
 # their fields are answered with their errors (200); the preferences form without its fields is a 400; Flask-Admin
@@ -205,9 +211,11 @@ def scene() -> dict[str, int]:
     other = CommentFactory()
     moderator = UserFactory(roles=["moderator"])
     entry = moderate(OPERATIONS["comment.disable"], [other.id], Actor(moderator.id, moderator.email, None), "spam")
+    rule = Rule(kind="word", text="watches", action="disable", reason="spam")
+    db.session.add(rule)
     db.session.commit()
     return {"comment": comment.id, "post": comment.post_id, "user": comment.author_id, "member": comment.author_id,
-            "role": 3, "audit": entry.entry_id, "entry": entry.entry_id}  # fmt: skip
+            "role": 3, "audit": entry.entry_id, "entry": entry.entry_id, "rule": rule.id}  # fmt: skip
 
 
 def finished_export(owner: Any) -> int:

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from admin_app.database import utcnow
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, Comment
-from admin_app.services import queue, seed
+from admin_app.models import AuditEntry, Comment, Rule
+from admin_app.services import queue, rules, seed
 from tests.admin.test_dashboard import tiles
 from tests.conftest import csrf_token
 from tests.factories import CommentFactory, UserFactory
@@ -283,3 +283,20 @@ def test_every_link_on_the_queue_and_the_dashboard_opens_for_its_reader(
         for link in sorted(set(re.findall(r'href="(/admin/[^"#]*)"', page))):
             status = client.get(html.unescape(link)).status_code
             assert status in (200, 302), (role, url, link, status)
+
+
+def test_a_comment_a_rule_held_is_marked_with_the_rule_and_approving_shows_it(
+    client: FlaskClient, login_as: Any
+) -> None:
+    (first,) = comments_by_age("Buy cheap watches at spam.example")
+    db.session.add(Rule(kind="domain", text="spam.example", action="hold", reason="spam"))
+    db.session.execute(sa.text("UPDATE comments SET body = body || ' ' WHERE id = :id"), {"id": first.id})  # edited
+    db.session.commit()
+    assert rules.sweep().caught == 1
+    db.session.commit()
+    assert state(first)[:2] == (True, False)  # hidden until reviewed
+    login_as("moderator")
+    page = client.get(URL).get_data(as_text=True)
+    assert ">Held</span>" in page and "Caught by the rule “spam.example”" in page
+    post(client, "approve", id=first.id)
+    assert state(first)[:2] == (False, True)

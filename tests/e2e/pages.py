@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, Comment, Role, User
+from admin_app.models import AuditEntry, Comment, Role, Rule, User
 from admin_app.services.seed import DEMO_ACCOUNTS
 from tests.admin.test_access import CASES, ROLES, Case, allowed, finished_export
 from tests.e2e.conftest import ARTIFACTS, LIVE_APPS, log_in, set_password
@@ -84,8 +84,12 @@ def build_scene(live_server: str) -> Scene:
             if role is not None:
                 jobs[role] = finished_export(session.scalars(sa.select(User).where(User.email == emails[role])).one())
         jobs[None] = jobs["admin"]
+        # Switched off: a rule's pages to open, and nothing caught in the other journeys' way.
+        rule = Rule(kind="word", text="giveaway", action="hold", reason="spam", active=False)
+        session.add(rule)
+        session.commit()
         ids = {"comment": comment.id, "post": comment.post_id, "user": comment.author_id,
-               "member": comment.author_id, "role": role_id or 0, "audit": entry_id or 0}  # fmt: skip
+               "member": comment.author_id, "role": role_id or 0, "audit": entry_id or 0, "rule": rule.id}  # fmt: skip
     set_password(live_server, emails["user"], MEMBER_PASSWORD)
     passwords: dict[str | None, str] = {role: account.password for role, account in ACCOUNTS.items()}
     passwords["user"] = MEMBER_PASSWORD

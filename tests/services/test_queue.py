@@ -16,6 +16,8 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, AuditRow, Comment, User
 from admin_app.services import queue
 from admin_app.services.audit import Actor
+from admin_app.services.moderation import moderate
+from admin_app.services.operations import OPERATIONS
 from tests.conftest import count_statements
 from tests.factories import CommentFactory, UserFactory
 
@@ -231,3 +233,21 @@ def test_concurrent_claims_get_disjoint_batches_without_waiting(app: Flask, mode
     claims = {comment_id: claim for comment_id, (_d, _r, claim, _m) in state().items()}
     assert {i for i, claim in claims.items() if claim == holders[0]} == set(results["first"])
     assert {i for i, claim in claims.items() if claim == holders[1]} == set(results["second"])
+
+
+def test_approving_a_held_comment_shows_it_again(app: Flask, moderators: list[User]) -> None:
+    held, visible = comments_by_age(2)
+    moderate(OPERATIONS["comment.hold"], [held.id], actor(moderators[1]), "spam")
+    db.session.commit()
+    assert state()[held.id][:2] == (True, None)  # hidden, and waiting in the queue
+    batch = queue.claim_batch(moderators[0].id, 2, TTL)
+    assert set(batch) == {held.id, visible.id}
+    queue.approve(batch, actor(moderators[0]))
+    db.session.commit()
+    after = state()
+    assert after[held.id][0] is False and after[held.id][1] is not None and after[held.id][3] is None
+    comment = db.session.get(Comment, held.id)
+    assert comment.moderated_by_id == moderators[0].id
+    rows = dict(db.session.execute(sa.select(AuditRow.row_id, AuditRow.flag_before).join(AuditEntry).where(
+        AuditEntry.action == "comment.approve")).all())  # fmt: skip
+    assert rows == {held.id: True, visible.id: False}  # what it was before, for the record
