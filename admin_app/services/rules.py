@@ -122,13 +122,20 @@ def python_pattern(kind: str, text: str) -> re.Pattern[str]:
 
 
 def condition(kind: str, text: str) -> Any:
-    """A rule's match on ``comment_search``, as SQL."""
+    """A rule's match on ``comment_search``, as SQL: on PostgreSQL the literal parts first (ILIKE, which the
+    trigram index answers), then the expression."""
     body = cast(CommentSearch.body, Unicode)  # the trigram index's expression (migration 0007)
     if db.session.get_bind().dialect.name != "postgresql":
-        # SQLite's REGEXP is Python's re.search, which takes its flags inline (and SQLite has no index to help).
-        return body.regexp_match("(?i)" + expression(kind, text))
+        return expression_matches(body, kind, text)  # (SQLite has no index to help)
     candidates = [body.ilike(_contains(piece), escape="\\") for piece in literal_pieces(kind, text)]
-    return and_(*candidates, body.regexp_match(expression(kind, text), flags="i"))
+    return and_(*candidates, expression_matches(body, kind, text))
+
+
+def expression_matches(body: Any, kind: str, text: str) -> Any:
+    """The expression alone, on any text column (a batch of comments already in hand)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return body.regexp_match(expression(kind, text), flags="i")
+    return body.regexp_match("(?i)" + expression(kind, text))  # SQLite's REGEXP is re.search: flags inline
 
 
 def _contains(piece: str) -> str:
@@ -156,18 +163,30 @@ class Preview:
 
 def preview(kind: str, text: str) -> Preview:
     """What a rule would match among the comments already there: exactly how many and by how many authors, and
-    the newest SAMPLE. Two statements; the match runs once in each (PostgreSQL: the trigram index, then the
-    primary key of each candidate)."""
-    from admin_app.services.moderation import in_scope
-
-    matched = in_scope(Comment, matching(kind, text))
-    comments, authors = db.session.execute(
-        select(func.count(), func.count(distinct(Comment.author_id))).where(matched)
-    ).one()
-    sample = db.session.scalars(
-        select(Comment).where(matched).order_by(Comment.timestamp.desc(), Comment.id.desc()).limit(SAMPLE)
+    the newest SAMPLE. One statement runs the match once (a CTE both the counts and the newest read), then the
+    newest are loaded by their ids."""
+    found = (
+        select(Comment.id, Comment.author_id, Comment.timestamp)
+        .join(CommentSearch, CommentSearch.comment_id == Comment.id)
+        .where(condition(kind, text))
+        .cte("found")
+    )
+    totals = select(func.count().label("total"), func.count(distinct(found.c.author_id)).label("authors"))
+    totals_part = totals.select_from(found).subquery("totals")
+    newest = (
+        select(found.c.id, found.c.timestamp)
+        .order_by(found.c.timestamp.desc(), found.c.id.desc())
+        .limit(SAMPLE)
+        .subquery("newest")
+    )
+    rows = db.session.execute(
+        select(totals_part.c.total, totals_part.c.authors, newest.c.id)
+        .select_from(totals_part.outerjoin(newest, true()))
+        .order_by(newest.c.timestamp.desc(), newest.c.id.desc())
     ).all()
-    return Preview(comments, authors, list(sample))
+    ids = [row.id for row in rows if row.id is not None]
+    loaded = {comment.id: comment for comment in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+    return Preview(rows[0].total, rows[0].authors, [loaded[comment_id] for comment_id in ids])
 
 
 # Applying a rule to existing comments: the registry's "rule.apply" (admin_app/services/operations.py).
@@ -234,15 +253,14 @@ def sweep(batch: int = 10_000) -> Swept:
     if not ids:
         return Swept(0, 0)
     rules = db.session.scalars(select(Rule).where(Rule.active).order_by(Rule.action == HOLD, Rule.id)).all()
+    # The batch's texts read once by their ids, then each rule's expression over them: never the trigram index,
+    # which would visit every comment a rule ever matched (a big wave's rule, the slowest) to find the new ones.
+    in_hand = select(CommentSearch.comment_id, CommentSearch.body).where(CommentSearch.comment_id.in_(ids))
+    texts = in_hand.cte("batch").prefix_with("MATERIALIZED", dialect="postgresql")
     caught: set[int] = set()
     for rule in rules:
-        found = list(
-            db.session.scalars(
-                select(CommentSearch.comment_id).where(
-                    CommentSearch.comment_id.in_(ids), condition(rule.kind, rule.text)
-                )
-            )
-        )
+        matched = expression_matches(texts.c.body, rule.kind, rule.text)
+        found = list(db.session.scalars(select(texts.c.comment_id).where(matched)))
         if not found:
             continue
         entry_id = None
