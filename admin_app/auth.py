@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, flash, g, request, session
+from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_out  # type: ignore[import-untyped]
 from flask_security import LoginForm, SQLAlchemyUserDatastore, current_user, user_authenticated
@@ -28,6 +29,18 @@ ACCOUNT_KEY = "account_id"
 SEEN_EVERY = timedelta(minutes=5)
 
 
+def why_inactive(user: Any) -> str:
+    """What an inactive account is told: suspended (until when), or deactivated."""
+    from admin_app.services.sanctions import open_suspension
+
+    suspension = open_suspension(user.id)
+    if suspension is None:
+        return str(DEACTIVATED)
+    if suspension.ends_at is None:
+        return gettext("This account is suspended until a moderator lifts the suspension.")
+    return gettext("This account is suspended until %(until)s.", until=format_datetime(suspension.ends_at, "medium"))
+
+
 class BackOfficeLoginForm(LoginForm):
     """Flask-Security's login form. For a deactivated account it says "Account is disabled." only once the password
     was right, and SECURITY_RETURN_GENERIC_RESPONSES then turns that into the generic failure; here that case says
@@ -39,7 +52,7 @@ class BackOfficeLoginForm(LoginForm):
         if self.user_authenticated and self.user is not None and not self.user.is_active:
             assert self.ifield is not None
             self.ifield.errors = []  # Flask-Security's own, which the generic responses would replace
-            self.form_errors.append(str(DEACTIVATED))
+            self.form_errors.append(why_inactive(self.user))
         return False
 
 
@@ -97,7 +110,7 @@ def explain_ended_session() -> None:
         return
     account = db.session.get(User, session.pop(ACCOUNT_KEY))
     if account is not None and not account.active:
-        flash(str(DEACTIVATED), "error")
+        flash(why_inactive(account), "error")
 
 
 def note_last_seen() -> None:

@@ -1,4 +1,5 @@
-"""Periodic work, declared once: checking new and edited comments against the moderation rules.
+"""Periodic work, declared once: checking new and edited comments against the moderation rules, and ending the
+suspensions whose time is up.
 
 In production RQ's cron scheduler (``python manage.py cron``, admin_app/jobs.py) queues each task on the back
 office's queue every interval, and the workers run it, on any host (two schedulers at once are harmless: a sweep
@@ -19,7 +20,7 @@ from flask import Flask, current_app
 from admin_app import jobs
 from admin_app.database import unlimited_statements
 from admin_app.extensions import db
-from admin_app.services import rules
+from admin_app.services import rules, sanctions
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,15 @@ def check_new_comments() -> int:
 BATCH = 10_000
 
 
+def lift_expired_suspensions() -> int:
+    """Make the accounts whose suspension has ended active again; return how many."""
+    lifted = sanctions.lift_expired()
+    db.session.commit()
+    if lifted:
+        log.info("%s suspensions ended", lifted)
+    return lifted
+
+
 @dataclass(frozen=True)
 class Periodic:
     name: str
@@ -49,7 +59,10 @@ class Periodic:
     interval_key: str  # the configuration key of its interval, in seconds
 
 
-PERIODIC = (Periodic("rules-sweep", check_new_comments, "RULES_SWEEP_SECONDS"),)
+PERIODIC = (
+    Periodic("rules-sweep", check_new_comments, "RULES_SWEEP_SECONDS"),
+    Periodic("suspensions-expire", lift_expired_suspensions, "SUSPENSIONS_SWEEP_SECONDS"),
+)
 
 
 def init_app(app: Flask) -> None:

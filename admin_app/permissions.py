@@ -24,21 +24,22 @@ UNDO_ANY = "moderation-undo-any"  # undo another moderator's operation
 REPORT_READ = "report-read"  # the reports (moderation activity, comment volume, new users, most-disabled authors)
 REPORT_EXPORT = "report-export"  # CSV exports of the lists one may read, and the reports' downloads
 JOBS_ANY = "job-any"  # see, cancel and download anyone's background jobs (one's own need nothing more)
+MEMBER_SUSPEND = "member-suspend"  # suspend members for a while and lift suspensions (not those who outrank one)
 RULE_MANAGE = "rule-manage"  # write, preview, switch off and apply the moderation rules (word, phrase, link domain)
 
 ALL = (
     USER_READ, USER_MANAGE, ROLE_ASSIGN, PERSONAL_DATA, ROLE_READ, ROLE_MANAGE,
     POST_READ, POST_MANAGE, POST_MODERATE,
     COMMENT_READ, COMMENT_MANAGE, COMMENT_MODERATE, AUDIT_READ, UNDO_ANY, REPORT_READ, REPORT_EXPORT, JOBS_ANY,
-    RULE_MANAGE,
+    RULE_MANAGE, MEMBER_SUSPEND,
 )  # fmt: skip
 
 # name -> (description, permissions). "user" is the default role: a site member with no back-office access.
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "admin": (_l("Administrators: everything"), ALL),
     "moderator": (
-        _l("Moderators: read and moderate posts and comments, keep the moderation rules, read users"),
-        (USER_READ, POST_READ, POST_MODERATE, COMMENT_READ, COMMENT_MODERATE, RULE_MANAGE),
+        _l("Moderators: read and moderate posts and comments, keep the moderation rules, read and suspend members"),
+        (USER_READ, POST_READ, POST_MODERATE, COMMENT_READ, COMMENT_MODERATE, RULE_MANAGE, MEMBER_SUSPEND),
     ),
     "staff": (
         _l("Staff: read-only everywhere, reports and exports"),

@@ -7,6 +7,7 @@ plus the standard roles.
 from __future__ import annotations
 
 import contextvars
+import gc
 import os
 import re
 import sys
@@ -234,3 +235,11 @@ def sign_in(client: FlaskClient, user: User) -> None:
     if response.headers["Location"].startswith("/tf-validate"):
         response = client.post("/tf-validate", data={"code": totp_code(user), "csrf_token": token})
         assert response.status_code == 302 and not response.headers["Location"].startswith("/tf-"), response.text
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage() -> Iterator[None]:
+    """After each test, the garbage collector: a resource a test leaves open (an app's connection pool never
+    disposed) is reported at that test, not at whichever later test the collector happens to run in."""
+    yield
+    gc.collect()

@@ -313,3 +313,17 @@ def test_last_seen_is_in_no_index_so_writing_it_can_be_a_hot_update(app: Flask) 
     covered = {name for index in indexes for name in index["column_names"] if name}
     expressions = " ".join(str(expression) for index in indexes for expression in index.get("expressions") or [])
     assert indexes and "last_seen" not in covered and "last_seen" not in expressions
+
+
+def test_a_suspended_member_is_told_until_when(client: FlaskClient, app: Flask) -> None:
+    from admin_app.services.operations import OPERATIONS
+
+    moderator, member = UserFactory(roles=["moderator"]), UserFactory(roles=["user"])
+    suspend = OPERATIONS["user.suspend"]
+    order = Order(Actor(moderator.id, moderator.email, None), reason="spam", choices={"duration": "7d"})
+    suspend.apply(suspend, [member.id], order)
+    db.session.commit()
+    data = {"email": member.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    errors = login_page_errors(client.post("/login", data=data).get_data(as_text=True))
+    assert len(errors) == 1 and errors[0].startswith("This account is suspended until ")
+    assert client.get("/admin/").status_code == 302

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from admin_app.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import CommentFactory
 
@@ -153,6 +154,8 @@ def test_hsts_in_production_over_https(app: Flask, monkeypatch: pytest.MonkeyPat
         RATELIMIT_ENABLED=False,
     )
     response = production.test_client().get("/login", base_url="https://localhost")
+    with production.app_context():
+        db.engine.dispose()  # its pool's connections (the periodic work ran before the request), closed now
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 

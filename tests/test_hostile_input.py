@@ -428,7 +428,7 @@ def test_actions_confirmations_and_undo(scene: Scene, data: st.DataObject) -> No
             "operation": sorted(operation.name for operation in view.operations.values()), "select_all": ("", "1"),
             "reason": [*scene.app.config["MODERATION_REASONS"], *scene.app.config["ACCOUNT_REASONS"]],
             "note": ("", "a wave of spam"),
-            "role": sorted(perm.ROLES), "confirmed": ("1",), "url": back,
+            "role": sorted(perm.ROLES), "duration": ("1d", "7d", "30d", "lifted"), "confirmed": ("1",), "url": back,
         }  # fmt: skip
         form = joined(sent(fields), rows)
     else:

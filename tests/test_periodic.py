@@ -113,3 +113,19 @@ def test_rqs_cron_scheduler_and_a_worker_catch_a_comment_the_public_site_wrote(
             process.wait(timeout=30)
         jobs.queue().empty()
         app.extensions.pop("jobs_redis", None)
+
+
+def test_a_suspension_whose_time_is_up_ends_before_the_next_request(app: Flask, own_app: Any) -> None:
+    from admin_app.models import Suspension, User
+    from admin_app.services.audit import Actor
+    from admin_app.services.change import Order
+    from admin_app.services.operations import OPERATIONS
+
+    moderator, member = UserFactory(roles=["moderator"]), UserFactory()
+    suspend = OPERATIONS["user.suspend"]
+    suspend.apply(suspend, [member.id], Order(Actor(moderator.id, None, None), "spam", choices={"duration": "1d"}))
+    db.session.execute(sa.update(Suspension).values(ends_at=Suspension.created_at))  # its day is over
+    db.session.commit()
+    own_app(PERIODIC_INLINE=True, SUSPENSIONS_SWEEP_SECONDS=0).test_client().get("/login")
+    db.session.expire_all()
+    assert db.session.get(User, member.id).active

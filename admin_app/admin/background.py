@@ -34,8 +34,8 @@ from admin_app.models import AuditEntry, Job, User
 from admin_app.models.job import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from admin_app.services.audit import Actor, record
 from admin_app.services.change import Order, no_progress
-from admin_app.services.moderation import UndoRefused, row_count, undo
-from admin_app.services.operations import OPERATIONS
+from admin_app.services.moderation import UndoRefused, row_count
+from admin_app.services.operations import OPERATIONS, undo_entry
 from admin_app.services.user import Refused
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ def _run_undo(job: Job, owner: User) -> dict[str, Any]:
         if not view.allows("moderate"):
             raise JobRefused("forbidden")
         job.total = row_count(original.id)
-        outcome = undo(
+        outcome = undo_entry(
             original.id,
             _actor(job),
             window=timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"]),

@@ -11,6 +11,7 @@ page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,7 +36,7 @@ from admin_app import jobs
 from admin_app import permissions as perm
 from admin_app.admin import background
 from admin_app.admin import moderation_text as text
-from admin_app.admin.access import POSTED, has_permission, requires
+from admin_app.admin.access import POSTED, deny, has_permission, requires, users_view
 from admin_app.admin.base import SecuredModelView, parse_ids, require_fresh_login, ticked_ids
 from admin_app.admin.list_args import (
     Selection,
@@ -49,8 +50,9 @@ from admin_app.extensions import db
 from admin_app.models import AuditEntry, Role
 from admin_app.services.audit import Actor
 from admin_app.services.change import Order
-from admin_app.services.moderation import UndoRefused, row_count, undo
-from admin_app.services.operations import OPERATIONS, Operation, offered_on
+from admin_app.services.moderation import UndoRefused, row_count, rows_of
+from admin_app.services.operations import OPERATIONS, Operation, offered_on, undo_entry
+from admin_app.services.sanctions import DURATIONS
 from admin_app.services.user import Refused
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,16 @@ class ModerationForm(NoteForm):
 
 class RoleChoiceForm(ModerationForm):
     role = SelectField(_l("Role"), validators=[InputRequired(_l("Choose a role."))])
+
+
+class DurationForm(ModerationForm):
+    duration = SelectField(_l("For how long"), validators=[InputRequired(_l("Choose how long."))])
+
+
+def duration_choices() -> list[tuple[str, str]]:
+    # Translators: how long a suspension lasts.
+    labels = {"1d": _l("1 day"), "7d": _l("7 days"), "30d": _l("30 days"), "lifted": _l("Until lifted")}
+    return [("", gettext("Choose how long…")), *((code, str(labels[code])) for code in DURATIONS)]
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,10 @@ def current_actor() -> Actor:
 def undo_endpoint(operation: Operation) -> str | None:
     """Where an operation's result is undone: the list of the table it changed (user.disable_comments changes
     comments, so the comment list undoes it); None when it cannot be undone."""
-    endpoint = undoing_list(operation.table) if operation.undoable else None
+    if not operation.undoable:
+        return None
+    # Accounts: the users list the reader may open (with e-mails or without).
+    endpoint = users_view() if operation.table == "users" else undoing_list(operation.table)
     return f"{endpoint}.undo_view" if endpoint else None
 
 
@@ -166,10 +181,12 @@ class ModeratedView(SecuredModelView):
     def operation_form(self, operation: Operation) -> NoteForm:
         """The reason (and role) menus start on an empty choice: what the audit trail records is what was chosen,
         never a default."""
-        form_class = (
-            RoleChoiceForm if "role" in operation.choices else ModerationForm if operation.reasons else NoteForm
-        )
+        forms = {"role": RoleChoiceForm, "duration": DurationForm}
+        chosen = [forms[name] for name in operation.choices if name in forms]
+        form_class = chosen[0] if chosen else ModerationForm if operation.reasons else NoteForm
         form = form_class(request.form if request.form.get("confirmed") else None)
+        if isinstance(form, DurationForm):
+            form.duration.choices = duration_choices()
         if isinstance(form, ModerationForm):
             reasons = [(code, text.reason_label(code)) for code in current_app.config[operation.reasons]]
             form.reason.choices = [("", gettext("Choose a reason…")), *reasons]
@@ -240,7 +257,8 @@ class ModeratedView(SecuredModelView):
             choices={name: form[name].data for name in operation.choices},
             details={"select_all": True, "filters": list_query_args()} if selection.every_match else None,
         )
-        if selection.every_match and more_than(ids, current_app.config["INLINE_ROWS_LIMIT"]):
+        # The rows it changes decide, not the rows ticked: one rule, or a few users, may stand for a million comments.
+        if more_than(rows_of(operation, ids), current_app.config["INLINE_ROWS_LIMIT"]):
             job = background.submit_operation(operation, selection, order, return_url)
             return redirect(url_for("jobs.job_view", job_id=job.id))
         try:
@@ -271,11 +289,14 @@ class ModeratedView(SecuredModelView):
         window = timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"])
         table = str(self.model.__tablename__)
         original = db.session.get(AuditEntry, entry_ids[0])
+        operation = OPERATIONS.get(original.action) if original is not None else None
+        if operation is not None and operation.table == table and not self.allows(operation.capability):
+            return deny()  # undoing an operation takes what doing it takes (a suspension: member-suspend)
         if original is not None and original.target == table and undo_in_background(original):
             job = background.submit_undo(original, current_actor(), return_url)
             return redirect(url_for("jobs.job_view", job_id=job.id))
         try:
-            outcome = undo(
+            outcome = undo_entry(
                 entry_ids[0], current_actor(), window=window, may_undo_others=has_permission(perm.UNDO_ANY), table=table
             )
             db.session.commit()
@@ -291,8 +312,10 @@ class ModeratedView(SecuredModelView):
         return redirect(return_url)
 
 
-def more_than(ids: Select[Any], limit: int) -> bool:
+def more_than(ids: Select[Any] | Sequence[int], limit: int) -> bool:
     """Whether a selection holds more than ``limit`` rows: a count that stops at limit + 1 (cheap at 1M rows)."""
+    if not isinstance(ids, Select):
+        return len(ids) > limit
     return (db.session.scalar(select(func.count()).select_from(ids.limit(limit + 1).subquery())) or 0) > limit
 
 

@@ -32,6 +32,7 @@ OTHER_ACTIONS = {
     "user.roles": _l("Change roles"),  # role changes recorded before each had its own operation
     "undo": _l("Undo"),
     "job.failed": _l("Background job failed"),
+    "user.suspension_expired": _l("Suspensions ended"),
 }
 
 
@@ -110,6 +111,11 @@ def refused(code: str, role: str | None = None) -> str:
         "own-role-assign": gettext("You cannot remove your own permission to assign roles."),
         "last-admin": gettext("This would leave no active administrator: nothing was changed."),
         "self-deactivate": gettext("You cannot deactivate your own account."),
+        "self-suspend": gettext("You cannot suspend your own account."),
+        "outranks": gettext(
+            "You cannot suspend or deactivate someone who holds permissions you do not: nothing was changed."
+        ),
+        "unknown-duration": gettext("Choose how long."),
     }
     return messages.get(code, gettext("The operation failed and nothing was changed. Please try again."))
 

@@ -4,19 +4,111 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app, request
+from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy import select
 from sqlalchemy.orm import attributes
 from wtforms.validators import ValidationError
 
 from admin_app import permissions as perm
 from admin_app.admin import moderation_text as text
 from admin_app.admin.access import has_permission
-from admin_app.admin.moderation import ModeratedView
-from admin_app.models import User
+from admin_app.admin.audit import actor_label
+from admin_app.admin.list_args import list_views
+from admin_app.admin.moderation import ModeratedView, undo_button, undo_endpoint
+from admin_app.database import utcnow
+from admin_app.extensions import db
+from admin_app.models import Suspension, User
+from admin_app.services import history
 from admin_app.services import user as accounts
+from admin_app.services.operations import OPERATIONS
+
+
+@dataclass(frozen=True)
+class SuspensionRow:
+    created_at: str
+    until: str
+    by: str
+    reason: str
+    note: str | None
+    state: str
+    open: bool
+
+
+def suspension_rows(user_id: int) -> list[SuspensionRow]:
+    """A member's suspensions, newest first, as their page shows them: when, until when, who, why, and now."""
+    found = db.session.scalars(
+        select(Suspension).where(Suspension.user_id == user_id).order_by(Suspension.id.desc()).limit(50)
+    ).all()
+    ids = {row.created_by_id for row in found} | {row.lifted_by_id for row in found}
+    names = {user.id: str(user) for user in db.session.scalars(select(User).where(User.id.in_(ids - {None})))}
+    rows = []
+    for row in found:
+        if row.lifted_at is None:
+            state = gettext("In force")
+        elif row.lifted_by_id is None:
+            state = gettext("Ended %(when)s", when=format_datetime(row.lifted_at, "medium"))
+        else:
+            state = gettext("Lifted by %(who)s, %(when)s", who=names.get(row.lifted_by_id, f"#{row.lifted_by_id}"),
+                            when=format_datetime(row.lifted_at, "medium"))  # fmt: skip
+        rows.append(
+            SuspensionRow(
+                format_datetime(row.created_at, "medium"),
+                format_datetime(row.ends_at, "medium") if row.ends_at else gettext("until lifted"),
+                names.get(row.created_by_id, f"#{row.created_by_id}") if row.created_by_id else "—",
+                text.reason_label(row.reason),
+                row.note,
+                state,
+                row.lifted_at is None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class TouchRow:
+    """An operation on a member's page: when, what, who, why, how many of their rows, and its undo."""
+
+    when: str
+    entry_id: int
+    action: str
+    who: str
+    reason: str
+    rows: int
+    undo: Markup  # the undo button, where the reader may still undo it
+    undone: bool
+
+
+def touch_rows(touches: list[history.Touch], return_url: str) -> list[TouchRow]:
+    window = timedelta(hours=current_app.config["UNDO_WINDOW_HOURS"])
+    oldest = utcnow() - window
+    rows = []
+    for touch in touches:
+        entry = touch.entry
+        operation = OPERATIONS.get(entry.action)
+        endpoint = undo_endpoint(operation) if operation is not None else None
+        view = list_views().get(endpoint.partition(".")[0]) if endpoint else None
+        may_undo = (
+            operation is not None and view is not None and view.allows(operation.capability)
+            and entry.undone_by is None and entry.created_at >= oldest
+            and (entry.actor_id == current_user.id or has_permission(perm.UNDO_ANY))
+        )  # fmt: skip
+        rows.append(
+            TouchRow(
+                format_datetime(entry.created_at, "medium"), entry.id, text.action_label(entry.action),
+                actor_label(entry), text.reason_label(entry.reason), touch.rows,
+                undo_button(operation, entry.id, return_url) if may_undo and operation else Markup(""),
+                entry.undone_by is not None,
+            )
+        )  # fmt: skip
+    return rows
 
 
 class UserAdmin(ModeratedView):
@@ -29,8 +121,10 @@ class UserAdmin(ModeratedView):
         "delete": (perm.USER_MANAGE, perm.PERSONAL_DATA),
         "moderate": (perm.COMMENT_MODERATE, perm.PERSONAL_DATA),
         "assign": (perm.ROLE_ASSIGN, perm.PERSONAL_DATA),
+        "suspend": (perm.MEMBER_SUSPEND, perm.PERSONAL_DATA),
         "export": (perm.USER_READ, perm.PERSONAL_DATA, perm.REPORT_EXPORT),
     }
+    details_template = "admin/user_details.html"
     column_list: tuple[str, ...] = ("id", "username", "email", "name", "roles", "active", "member_since", "last_seen")
     column_export_list: tuple[str, ...] = (
         "id", "username", "email", "name", "roles", "active", "member_since", "last_seen", "current_login_at",
@@ -65,6 +159,15 @@ class UserAdmin(ModeratedView):
         "locale",
         "timezone",
     )
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        if template == self.details_template and kwargs.get("model") is not None:
+            member = kwargs["model"].id
+            found = history.of_member(member)
+            kwargs.setdefault("suspensions", suspension_rows(member))
+            kwargs.setdefault("history", found)
+            kwargs.setdefault("touches", touch_rows(found.operations, request.full_path))
+        return super().render(template, **kwargs)
 
     # The user form: fields one may not set are not in the form at all; the guardrails apply as in bulk.
 
@@ -107,6 +210,7 @@ class MemberAdmin(UserAdmin):
     permissions = {
         "read": perm.USER_READ,
         "moderate": perm.COMMENT_MODERATE,
+        "suspend": perm.MEMBER_SUSPEND,
         "export": (perm.USER_READ, perm.REPORT_EXPORT),
     }
     column_list = ("id", "username", "name", "roles", "active", "member_since", "last_seen")

@@ -7,6 +7,7 @@ from admin_app.models.job import Job
 from admin_app.models.post import Post
 from admin_app.models.rule import Rule, RuleHit, RuleInbox
 from admin_app.models.stats import CommentDay
+from admin_app.models.suspension import Suspension
 from admin_app.models.user import Role, User, roles_users
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Rule",
     "RuleHit",
     "RuleInbox",
+    "Suspension",
     "User",
     "roles_users",
 ]

@@ -177,7 +177,7 @@ def undo(
     operation = OPERATIONS.get(original.action) if original else None
     if operation is not None and table is not None and operation.table != table:
         operation = None
-    _check_undo(original, operation, actor, window, may_undo_others)
+    check_undo(original, operation, actor, window, may_undo_others)
     assert original is not None and operation is not None
     model = operation.changes
     entry = record(
@@ -295,7 +295,7 @@ def _steps(model: Any, ids: Select[Any] | Sequence[int], *, watched: bool) -> It
         yield chunk, partial(_among, chunk)
 
 
-def _check_undo(
+def check_undo(
     original: AuditEntry | None, operation: Operation | None, actor: Actor, window: timedelta, may_undo_others: bool
 ) -> None:
     if original is None or operation is None or not operation.undoable:

@@ -14,9 +14,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 from sqlalchemy.orm import QueryableAttribute
 
+from admin_app.extensions import db
 from admin_app.i18n import ngettext
 from admin_app.models import Comment, Post, Rule, User
-from admin_app.services import moderation, rules
+from admin_app.services import moderation, rules, sanctions
 from admin_app.services import user as accounts
 from admin_app.services.change import Order, Outcome, Tally
 
@@ -74,6 +75,10 @@ _MODERATION: dict[str, Any] = {
     "count": moderation.tally,
     "apply": moderation.apply,
 }
+# Suspensions: moderators' sanctions, quick to apply (no fresh login) and undoable from their result.
+_SUSPENSIONS: dict[str, Any] = {
+    "selects": User, "changes": User, "capability": "suspend", "value": False, "choices": ("duration",),
+}  # fmt: skip
 _ACCOUNTS: dict[str, Any] = {
     "selects": User, "changes": User, "fresh_login": True, "why_final": CANNOT_UNDO_ACCOUNT,
     "reasons": "ACCOUNT_REASONS",
@@ -137,6 +142,29 @@ DECLARED = (
         targets=rules.matching_rules, reasons="", at_most=1,
     ),
     Operation(
+        "user.suspend", action="suspend", label=_l("Suspend"), title=_l("Suspend members"),
+        question=_n("Suspend %(num)s member?", "Suspend %(num)s members?"),
+        result=_n("%(num)s member suspended.", "%(num)s members suspended."),
+        count=sanctions.count_suspending, apply=sanctions.suspend, undo=sanctions.undo, **_SUSPENSIONS,
+    ),
+    Operation(
+        "user.suspend_and_disable", action="suspend_and_disable", label=_l("Suspend and disable all their comments"),
+        title=_l("Suspend members and disable their comments"),
+        question=_n("Suspend %(num)s member and disable all their comments?",
+                    "Suspend %(num)s members and disable all their comments?"),
+        result=_n("%(num)s member suspended, and their comments disabled.",
+                  "%(num)s members suspended, and their comments disabled."),
+        count=sanctions.count_suspending, apply=sanctions.suspend_and_disable, undo=sanctions.undo, **_SUSPENSIONS,
+    ),
+    Operation(
+        "user.lift_suspension", action="lift_suspension", label=_l("Lift the suspension"),
+        title=_l("Lift suspensions"),
+        question=_n("Lift the suspension of %(num)s member?", "Lift the suspensions of %(num)s members?"),
+        result=_n("Suspension of %(num)s member lifted.", "Suspensions of %(num)s members lifted."),
+        count=sanctions.count_lifting, apply=sanctions.lift, selects=User, changes=User, capability="suspend",
+        value=True, why_final=CANNOT_UNDO_ACCOUNT,
+    ),
+    Operation(
         "user.add_role", action="add_role", label=_l("Add a role"), title=_l("Add a role"),
         question=_n("Add a role to %(num)s user?", "Add a role to %(num)s users?"),
         result=_n("Roles of %(num)s user changed.", "Roles of %(num)s users changed."),
@@ -165,6 +193,18 @@ DECLARED = (
 )  # fmt: skip
 
 OPERATIONS: dict[str, Operation] = {operation.name: operation for operation in DECLARED}
+
+
+def undo_entry(entry_id: int, actor: Any, **options: Any) -> Outcome:
+    """Undo the operation of audit entry ``entry_id`` with its own undo (moderation's, a suspension's); raises
+    UndoRefused when it has none."""
+    from admin_app.models import AuditEntry
+
+    original = db.session.get(AuditEntry, entry_id)
+    operation = OPERATIONS.get(original.action) if original is not None else None
+    if operation is None or operation.undo is None:
+        raise moderation.UndoRefused("not-undoable")
+    return operation.undo(entry_id, actor, **options)
 
 
 def offered_on(model: type[Any]) -> list[Operation]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Select, and_, delete, exists, func, insert, literal, or_, select, update
 
 from admin_app.database import random_hex
 from admin_app.extensions import db
@@ -29,7 +29,8 @@ END_SESSIONS = {"fs_uniquifier": random_hex()}
 
 
 class Refused(Exception):
-    """A guardrail said no: "unknown-role", "beyond-own", "own-role-assign", "last-admin" or "self-deactivate"."""
+    """A guardrail said no: "unknown-role", "beyond-own", "own-role-assign", "last-admin", "self-deactivate",
+    "self-suspend", "outranks" or "unknown-duration"."""
 
     def __init__(self, code: str, role: str | None = None) -> None:
         super().__init__(code)
@@ -54,24 +55,33 @@ def count_selected(operation: Operation, users: Select[Any] | Sequence[int]) -> 
 
 
 def count_changing_state(operation: Operation, users: Select[Any] | Sequence[int]) -> Tally:
-    """(De)activation: the selected users, and those of them not yet in the state asked for."""
-    changing = func.count().filter(User.active.is_not(operation.value))
+    """(De)activation: the selected users, and those of them it would change."""
+    changing = func.count().filter(changes_state(bool(operation.value)))
     selected, changes = db.session.execute(select(func.count(), changing).where(User.id.in_(users))).one()
     return Tally(selected, changes)
+
+
+def changes_state(active: bool) -> Any:
+    """The users a (de)activation changes: those not in that state yet, and, deactivating, the suspended too (an
+    administrator's decision outlasts the suspension, which would otherwise reactivate them when it ends)."""
+    from admin_app.services.sanctions import has_open_suspension
+
+    not_yet = User.active.is_not(active)
+    return not_yet if active else or_(not_yet, has_open_suspension(User.id))
 
 
 def change_role(operation: Operation, users: Select[Any] | Sequence[int], order: Order) -> Outcome:
     """Add (operation.value true) or remove the role ``order.choices["role"]`` for the selected users, or refuse
     and change nothing. One audit row per user changed, with their active flag and roles before."""
     role = _role(order.choices.get("role", ""))
-    actor_user = _actor_user(order)
-    _check_may_hand_out(permissions_of([held.name for held in actor_user.roles]), role)
+    acting = actor_user(order)
+    _check_may_hand_out(permissions_of([held.name for held in acting.roles]), role)
     adding = bool(operation.value)
     if not adding and ROLE_ASSIGN in (role.permissions or []):
-        _check_role_assigners_remain(actor_user, users, removed=[role])
+        check_role_assigners_remain(acting, users, removed=[role])
     holds = exists().where(roles_users.c.user_id == User.id, roles_users.c.role_id == role.id)
     changing = and_(User.id.in_(users), ~holds if adding else holds)
-    entry = _record(operation, order, changing, {"role": role.name})
+    entry = record_changing(operation, order, changing, {"role": role.name})
     if entry is None:
         return Outcome(None, 0)
     recorded = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
@@ -82,31 +92,32 @@ def change_role(operation: Operation, users: Select[Any] | Sequence[int], order:
         db.session.execute(
             delete(roles_users).where(roles_users.c.role_id == role.id, roles_users.c.user_id.in_(recorded))
         )
-    return _done(entry, order)
+    return done(entry, order)
 
 
 def set_active(operation: Operation, users: Select[Any] | Sequence[int], order: Order) -> Outcome:
     """Reactivate (operation.value true) or deactivate the selected users. Deactivating ends their sessions for
     good, as logging out does: a new fs_uniquifier, so no session or remember-me cookie issued before revives on
     reactivation."""
+    from admin_app.services import sanctions
+
     active = bool(operation.value)
-    actor_user = _actor_user(order)
+    acting = actor_user(order)
     if not active:
-        if db.session.scalar(select(exists().where(User.id == actor_user.id, User.id.in_(users)))):
-            raise Refused("self-deactivate")
-        _check_role_assigners_remain(actor_user, users)
-    entry = _record(operation, order, and_(User.id.in_(users), User.active.is_not(active)), {})
+        sanctions.check_may_keep_out(acting, users, "self-deactivate")
+    entry = record_changing(operation, order, and_(User.id.in_(users), changes_state(active)), {})
     if entry is None:
         return Outcome(None, 0)
     recorded = select(AuditRow.row_id).where(AuditRow.entry_id == entry.id)
+    sanctions.supersede(recorded, entry.created_at, acting.id)
     db.session.execute(
         update(User).where(User.id.in_(recorded)).values(active=active, **({} if active else END_SESSIONS)),
         execution_options={"synchronize_session": False},
     )
-    return _done(entry, order)
+    return done(entry, order)
 
 
-def _record(operation: Operation, order: Order, changing: Any, details: dict[str, Any]) -> AuditEntry | None:
+def record_changing(operation: Operation, order: Order, changing: Any, details: dict[str, Any]) -> AuditEntry | None:
     """The entry and one audit row per user about to change (their state before); None when none would."""
     if not db.session.scalar(select(exists().where(changing))):
         return None
@@ -123,20 +134,20 @@ def _record(operation: Operation, order: Order, changing: Any, details: dict[str
     return entry
 
 
-def _done(entry: AuditEntry, order: Order) -> Outcome:
+def done(entry: AuditEntry, order: Order) -> Outcome:
     changed = db.session.scalar(select(func.count()).where(AuditRow.entry_id == entry.id)) or 0
     order.progress(changed)
     return Outcome(entry.id, changed)
 
 
-def _actor_user(order: Order) -> User:
+def actor_user(order: Order) -> User:
     user = db.session.get(User, order.actor.user_id) if order.actor.user_id is not None else None
     if user is None:
         raise Refused("beyond-own")
     return user
 
 
-def _check_role_assigners_remain(
+def check_role_assigners_remain(
     actor_user: User, users: Select[Any] | Sequence[int], removed: Sequence[Role] | None = None
 ) -> None:
     """Refuse when the actor would lose role-assign, or no active user would hold it afterwards: the selected
@@ -174,10 +185,20 @@ def check_edit(
         if deactivating and user_id == actor_user.id:
             raise Refused("self-deactivate")
         if deactivating:
-            _check_role_assigners_remain(actor_user, [user_id])
+            check_role_assigners_remain(actor_user, [user_id])
         elif ROLE_ASSIGN not in permissions_of(roles_after):
             lost = [_role(name) for name in sorted(roles_before - roles_after)]
-            _check_role_assigners_remain(actor_user, [user_id], removed=lost)
+            check_role_assigners_remain(actor_user, [user_id], removed=lost)
+
+
+def check_not_outranked(actor_user: User, users: Select[Any] | Sequence[int]) -> None:
+    """Refuse when any of ``users`` holds a role carrying a permission the actor lacks."""
+    held = permissions_of([role.name for role in actor_user.roles])
+    beyond = [role.id for role in db.session.scalars(select(Role)) if not set(role.permissions or []) <= held]
+    if beyond and db.session.scalar(
+        select(exists().where(roles_users.c.user_id.in_(users), roles_users.c.role_id.in_(beyond)))
+    ):
+        raise Refused("outranks")
 
 
 def permissions_of(role_names: Iterable[str]) -> set[str]:

@@ -41,9 +41,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "post": {"read": READERS, "create": ADMINS, "edit": ADMINS, "delete": NOBODY, "moderate": MODERATORS,
              "export": EXPORTERS},
     "user": {"read": ADMINS, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "moderate": ADMINS,
-             "assign": ADMINS, "export": ADMINS},
+             "assign": ADMINS, "suspend": ADMINS, "export": ADMINS},
     "member": {"read": READERS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "moderate": MODERATORS,
-               "assign": NOBODY, "export": EXPORTERS},
+               "assign": NOBODY, "suspend": MODERATORS, "export": EXPORTERS},
     "role": {"read": {"staff", "admin"}, "create": ADMINS, "edit": ADMINS, "delete": ADMINS, "export": EXPORTERS},
     "audit": {"read": ADMINS, "create": NOBODY, "edit": NOBODY, "delete": NOBODY, "export": ADMINS},
     "queue": {"read": MODERATORS, "review": MODERATORS},
@@ -75,10 +75,14 @@ ACTIONS: dict[str, dict[str, tuple[str | None, str | None]]] = {
                 "enable": ("moderate", "comment.enable"), "delete": ("moderate", "comment.delete")},
     "post": {"hide": ("moderate", "post.hide"), "unhide": ("moderate", "post.unhide"),
              "delete": ("moderate", "post.delete")},
-    "user": {"disable_comments": ("moderate", "user.disable_comments"), "add_role": ("assign", "user.add_role"),
+    "user": {"disable_comments": ("moderate", "user.disable_comments"), "suspend": ("suspend", "user.suspend"),
+               "suspend_and_disable": ("suspend", "user.suspend_and_disable"),
+               "lift_suspension": ("suspend", "user.lift_suspension"), "add_role": ("assign", "user.add_role"),
              "remove_role": ("assign", "user.remove_role"), "deactivate": ("edit", "user.deactivate"),
              "reactivate": ("edit", "user.activate"), "delete": ("delete", None)},
-    "member": {"disable_comments": ("moderate", "user.disable_comments"), "add_role": ("assign", "user.add_role"),
+    "member": {"disable_comments": ("moderate", "user.disable_comments"), "suspend": ("suspend", "user.suspend"),
+               "suspend_and_disable": ("suspend", "user.suspend_and_disable"),
+               "lift_suspension": ("suspend", "user.lift_suspension"), "add_role": ("assign", "user.add_role"),
                "remove_role": ("assign", "user.remove_role"), "deactivate": ("edit", "user.deactivate"),
                "reactivate": ("edit", "user.activate"), "delete": ("delete", None)},
     "role": {"delete": ("delete", None)},
@@ -244,7 +248,14 @@ def make_request(client: FlaskClient, case: Case, ids: dict[str, int]) -> Any:
         data |= {"action": case.action, "rowid": [pk]}
     if case.name == "moderate_view":
         # "other": a reason every operation offers.
-        data |= {"operation": case.action, "rowid": [pk], "reason": "other", "role": "staff", "confirmed": "1"}
+        data |= {
+            "operation": case.action,
+            "rowid": [pk],
+            "reason": "other",
+            "role": "staff",
+            "duration": "7d",
+            "confirmed": "1",
+        }
     if case.name == "undo_view":
         data |= {"entry": ids["entry"]}
     if case.name == "ajax_update":

@@ -197,3 +197,25 @@ def test_what_a_rule_did_by_itself_names_the_rule_in_the_audit_trail(client: Fla
     login_as("admin")
     html = client.get("/admin/audit/").get_data(as_text=True)
     assert f"Rule #{rule.id}" in html and "Disable comments" in html
+
+
+def test_a_rule_applied_to_more_than_the_inline_limit_runs_as_a_job(
+    client: FlaskClient, login_as: Any, app: Flask, monkeypatch: Any
+) -> None:
+    from admin_app.models import Job
+
+    monkeypatch.setitem(app.config, "INLINE_ROWS_LIMIT", 5)  # one rule ticked, twelve comments to change
+    spam = spam_wave()
+    login_as("moderator")
+    client.post("/admin/rule/new/", data={**rule_form(), "csrf_token": csrf_token(client)})
+    rule = db.session.scalars(sa.select(Rule)).one()
+    response = client.post(
+        "/admin/rule/moderate/",
+        data={"operation": "rule.apply", "rowid": str(rule.id), "confirmed": "1", "csrf_token": csrf_token(client)},
+    )
+    job = db.session.scalars(sa.select(Job)).one()
+    assert response.status_code == 302 and response.location.endswith(f"/admin/jobs/{job.id}/")
+    db.session.expire_all()
+    assert (job.status, job.result["changed"]) == ("done", 12)  # run inline: no Redis here
+    assert all(db.session.get(Comment, c.id).disabled for c in spam)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RuleHit)) == 12

@@ -228,3 +228,78 @@ def test_a_role_change_without_a_chosen_role_is_refused_and_changes_nothing(clie
     response = confirm(client, {"operation": "user.add_role", "rowid": [member.id], "role": "admin", "reason": "spam"})
     assert response.status_code == 400  # a moderation reason is not an account change's
     assert roles_of(member) == [["user"]]
+
+
+def test_a_moderator_suspends_a_member_for_a_week_and_reads_it_on_their_page(
+    client: FlaskClient, login_as: Any
+) -> None:
+    member = UserFactory(username="spammer1")
+    moderator = login_as("moderator")
+    page = client.post(
+        "/admin/member/action/",
+        data={"action": "suspend", "rowid": str(member.id), "url": "/admin/member/", "csrf_token": csrf_token(client)},
+    ).get_data(as_text=True)
+    assert "Suspend 1 member?" in page
+    assert '<option value="">Choose how long…</option>' in page and ">Until lifted</option>" in page
+
+    form = {"operation": "user.suspend", "rowid": str(member.id), "confirmed": "1", "reason": "spam",
+            "url": "/admin/member/", "csrf_token": csrf_token(client)}  # fmt: skip
+    refused = client.post("/admin/member/moderate/", data=form)
+    assert refused.status_code == 400 and "Choose how long." in refused.get_data(as_text=True)
+    response = client.post("/admin/member/moderate/", data={**form, "duration": "7d", "note": "three waves"})
+    assert response.status_code == 302
+    message = flashes(client, "/admin/member/")
+    assert "1 member suspended." in message and 'action="/admin/member/undo/"' in message
+
+    details = client.get(f"/admin/member/details/?id={member.id}").get_data(as_text=True)
+    section = details[details.index('id="suspensions"') :]
+    assert "In force" in section and str(moderator.username) in section and "Spam" in section
+    assert "three waves" in section
+
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "user.suspend")).one()
+    client.post("/admin/member/undo/", data={"entry": entry.id, "csrf_token": csrf_token(client)})
+    db.session.expire_all()
+    assert db.session.get(User, member.id).active
+    assert "Lifted by" in client.get(f"/admin/member/details/?id={member.id}").get_data(as_text=True)
+
+
+def test_staff_cannot_undo_a_suspension(client: FlaskClient, login_as: Any) -> None:
+    from admin_app.services.audit import Actor
+    from admin_app.services.change import Order
+    from admin_app.services.operations import OPERATIONS
+
+    moderator, member = UserFactory(roles=["moderator"]), UserFactory()
+    suspend = OPERATIONS["user.suspend"]
+    outcome = suspend.apply(
+        suspend, [member.id], Order(Actor(moderator.id, None, None), "spam", choices={"duration": "1d"})
+    )
+    db.session.commit()
+    login_as("staff")
+    response = client.post("/admin/member/undo/", data={"entry": outcome.entry_id, "csrf_token": csrf_token(client)})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert not db.session.get(User, member.id).active
+
+
+def test_a_members_page_tells_their_history_with_undo_where_the_reader_may(client: FlaskClient, login_as: Any) -> None:
+    from admin_app.models import Comment
+    from admin_app.services.audit import Actor
+    from admin_app.services.moderation import moderate
+    from admin_app.services.operations import OPERATIONS
+    from tests.factories import CommentFactory
+
+    member, other_moderator = UserFactory(), UserFactory(roles=["moderator"])
+    comments = CommentFactory.create_batch(3, author=member, body="Deals at spam.example")
+    moderator = login_as("moderator")
+    mine = moderate(OPERATIONS["comment.disable"], [comments[0].id], Actor(moderator.id, None, None), "spam")
+    theirs = moderate(OPERATIONS["comment.hold"], [comments[1].id], Actor(other_moderator.id, None, None), "abuse")
+    db.session.commit()
+
+    page = client.get(f"/admin/member/details/?id={member.id}").get_data(as_text=True)
+    assert "3 comments in all; 2 disabled; 1 held for review." in " ".join(page.split())
+    operations = page[page.index('id="member-operations"') : page.index('id="member-rules"')]
+    assert "Disable comments" in operations and "Hold comments for review" in operations
+    assert f'name="entry" value="{mine.entry_id}"' in operations  # their own: undoable here
+    assert f'name="entry" value="{theirs.entry_id}"' not in operations  # another moderator's: not for them
+    assert "No rule has caught their comments." in page and "Never suspended." in page
+    assert db.session.get(Comment, comments[2].id) is not None

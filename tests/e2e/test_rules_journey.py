@@ -109,5 +109,23 @@ def test_a_moderator_writes_a_rule_previews_applies_and_undoes_it(
         )
         with app.app_context():
             assert visible_matches(domain) == visible
+
+        # One of the wave's authors, suspended for a week from their page, then let back in.
+        page.locator("#rule-sample tbody tr").first.locator("td").nth(1).get_by_role("link").click()
+        expect(page).to_have_url(re.compile(r"/admin/member/details/\?id=\d+"))
+        page.locator("#record-actions").get_by_role("button", name=say("Suspend"), exact=True).click()
+        expect(page.locator("#moderation-question")).to_have_text(
+            say("Suspend %(num)s member?", "Suspend %(num)s members?", 1)
+        )
+        page.locator("#duration").select_option("7d")
+        page.locator("#reason").select_option("spam")
+        page.locator("#moderation-confirm").click()
+        success = page.locator(".alert-success")
+        expect(success).to_contain_text(say("%(num)s member suspended.", "%(num)s members suspended.", 1))
+        expect(page.locator("#suspensions .suspension.table-warning")).to_contain_text(say("In force"))
+        expect(page.locator("#suspensions")).to_contain_text(MODERATOR.email.split("@")[0])
+        page.screenshot(path=ARTIFACTS / f"member-suspended-{locale}.png", full_page=True)
+        success.get_by_role("button", name=say("Undo")).click()
+        expect(page.locator("#suspensions .suspension").first).not_to_have_class(re.compile("table-warning"))
     finally:
         choose_language(page, "English")  # the moderator's saved language, as other journeys expect it

@@ -14,7 +14,7 @@ LANGUAGES = ["es_ES", "fr_FR", "de_DE", "pt_BR", "ja_JP", "ar"]
 def test_every_operation_is_declared_once_and_complete(app: Flask) -> None:
     assert len(OPERATIONS) == len(DECLARED)
     for operation in DECLARED:
-        assert operation.capability in {"moderate", "assign", "edit", "apply"}, operation.name
+        assert operation.capability in {"moderate", "assign", "edit", "apply", "suspend"}, operation.name
         assert operation.undo is not None or operation.why_final is not None, f"{operation.name}: undo or why not"
         assert operation in offered_on(operation.selects)
         assert callable(operation.count) and callable(operation.apply)
