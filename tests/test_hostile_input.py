@@ -32,7 +32,7 @@ from admin_app.admin.base import SecuredModelView
 from admin_app.admin.moderation import ModeratedView
 from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
-from admin_app.models import Job, Role, Rule, User
+from admin_app.models import Job, Role, Rule, SavedView, User
 from admin_app.services.audit import Actor as AuditActor
 from admin_app.services.moderation import moderate
 from admin_app.services.operations import OPERATIONS
@@ -108,6 +108,7 @@ LIST_VALID = {
     "search": ("remark", "100%", "ｆｕｌｌｗｉｄｔｈ", "^rem", "=remark", "user1 remark"),
     "background": ("1", "0"),  # an export prepared as a job (ignored by the list itself)
     "after": ("1", "2"), "before": ("1", "3"),  # keyset paging from a row (ignored where the sort has no keyset)
+    "columns": ("id", "body,author", "username,email", "author,nonexistent", ","),  # the columns shown
 }  # fmt: skip
 # Sizes of ticked-row lists: about MAX_TICKED_ROWS, and (HUGE) up to beyond MAX_CONTENT_LENGTH.
 MANY = (999, 1_000, 1_001, 2_000)
@@ -513,6 +514,29 @@ def test_background_jobs(scene: Scene, data: st.DataObject) -> None:
     what = data.draw(st.sampled_from(("", "progress", "file", "cancel")), label="what")
     path = f"/admin/jobs/{quote(job, safe='')}/{what}"
     scene.send(role, "POST" if what == "cancel" else "GET", path)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_saved_views(scene: Scene, data: st.DataObject) -> None:
+    """Saving any list's arguments under any name, shared with any role, pinned or not; then opening, the list's
+    menu, the dashboard's pinned counts and removing, by any id."""
+    role = data.draw(st.sampled_from(ROLES), label="role")
+    views = scene.model_views(role)
+    view = data.draw(st.sampled_from(views), label="view")
+    listed = data.draw(usually(st.just(view.endpoint), st.one_of(st.sampled_from(sorted(scene.views)), HOSTILE)))
+    query = [("list", listed), *data.draw(list_arguments(view), label="query")]
+    roles = [str(pk) for pk in scene.ids["role"]]
+    fields = {"name": ("Spam today", "日本語", "x" * 81, " "), "role": ("", *roles), "pinned": ("y", "")}
+    scene.send(role, "POST", "/admin/saved-views/save/", query, data=data.draw(sent(fields), label="form"))
+    newest = str(db.session.scalar(sa.select(sa.func.max(SavedView.id))) or 1)
+    saved = data.draw(usually(st.just(newest), st.one_of(st.sampled_from(NUMBERS), HOSTILE)), label="saved")
+    scene.send(role, "GET", f"/admin/saved-views/open/{quote(saved, safe='')}/")
+    scene.send(role, "GET", "/admin/")
+    scene.send(role, "GET", view.url + "/")
+    scene.send(role, "GET", "/admin/saved-views/")
+    if data.draw(st.booleans(), label="remove"):
+        scene.send(role, "POST", f"/admin/saved-views/remove/{quote(saved, safe='')}/")
 
 
 # The findings, pinned.

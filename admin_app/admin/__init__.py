@@ -18,6 +18,7 @@ from admin_app.admin.queue import QueueView
 from admin_app.admin.reports import ReportsView
 from admin_app.admin.role import RoleAdmin
 from admin_app.admin.rule import RuleAdmin
+from admin_app.admin.saved_views import SavedViewsView
 from admin_app.admin.user import MemberAdmin, UserAdmin
 from admin_app.admin.widget_locale import strings as widget_strings
 from admin_app.config import TRANSLATIONS_DIR
@@ -48,5 +49,6 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(AuditAdmin(AuditEntry, db, name=_l("Audit trail"), endpoint="audit"))
     admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports", url="/admin/reports/"))
     admin.add_view(JobsView(name=_l("My jobs"), endpoint="jobs", url="/admin/jobs/"))
+    admin.add_view(SavedViewsView(name=_l("Saved views"), endpoint="saved_views", url="/admin/saved-views/"))
     admin.add_view(PreferencesView(name=_l("Your preferences"), endpoint="preferences", url="/admin/preferences/"))
     return admin

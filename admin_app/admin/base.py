@@ -20,7 +20,7 @@ from wtforms.validators import ValidationError
 
 from admin_app import jobs
 from admin_app import permissions as perm
-from admin_app.admin import background, export, formatters
+from admin_app.admin import background, export, formatters, saved_views
 from admin_app.admin.access import AnyOf, Secured, requires
 from admin_app.admin.counting import count_query
 from admin_app.admin.list_args import INT4, ValidatedListArguments, every_match, list_count, list_query_args
@@ -118,6 +118,11 @@ class SecuredModelView(Secured, ValidatedListArguments):
     def can_export(self) -> bool:
         # Flask-Admin's own export (every row loaded first) stays off; the list offers export.respond's instead.
         return False
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        if template == self.list_template:
+            kwargs |= {"shown_columns": self.shown_columns(), "saved_views": saved_views.menu(self)}
+        return super().render(template, **kwargs)
 
     def get_filter_arg(self, index: int, flt: Any) -> str:
         """Filter names in URLs stay English whatever the reader's language. Flask-Admin builds them from the

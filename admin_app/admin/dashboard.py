@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from admin_app import permissions as perm
-from admin_app.admin import charts
+from admin_app.admin import charts, saved_views
 from admin_app.admin.access import has_permission, requires, users_view
 from admin_app.admin.base import SecuredIndexView
 from admin_app.admin.counting import ApproximateCount, count_query
@@ -53,6 +53,7 @@ class DashboardView(SecuredIndexView):
         page = self.render(
             "admin/dashboard.html",
             tiles=self.tiles(today),
+            pinned=self.pinned(),
             chart=self.chart(today),
             latest=self.latest_entries(),
             all_entries=has_permission(perm.AUDIT_READ),
@@ -84,6 +85,13 @@ class DashboardView(SecuredIndexView):
             # What stayed moderated; the undone rows beside it, so an operation and its undo do not read as work.
             found.append(Tile(gettext("Rows moderated today"), format_number(done.kept), report_url, undone_note(done)))
         return found
+
+    def pinned(self) -> list[Tile]:
+        """The reader's pinned saved views (their own, and those shared with their roles), each with its count."""
+        return [
+            Tile(saved.name, "—" if count is None else shown(count), saved_views.open_url(saved), str(view.name))
+            for saved, view, count in saved_views.pinned_counts()
+        ]
 
     def chart(self, today: Any) -> charts.Chart | None:
         if not has_permission(perm.COMMENT_READ):

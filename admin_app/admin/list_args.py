@@ -1,7 +1,7 @@
 """A list's query-string arguments, validated before they reach SQL, and turned into the list's query: the one
 adapter over Flask-Admin's private list API (``_get_list_extra_args``, ``_get_list_filter_args``,
 ``_apply_search``, ``_apply_sorting``, ``_order_by``, ``_apply_path_joins``, ``_get_default_order``,
-``_sortable_columns``, ``_auto_joins``, ``_filter_args``, ``_search_fields``, ``_list_columns``,
+``_sortable_columns``, ``_auto_joins``, ``_filter_args``, ``_search_fields``, ``_search_supported``, ``_list_columns``,
 ``_get_column_by_idx``, ``_get_list_url``, ``Admin._views``; tests/admin/test_list_args.py fails when the pinned
 Flask-Admin changes them).
 
@@ -58,7 +58,7 @@ WORD = re.compile(r"[^\W_]{3}")  # three letters or digits in a row (pg_trgm's w
 FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
-LIST_ARGUMENTS = ("page", "page_size", "sort", "desc", "search")
+LIST_ARGUMENTS = ("page", "page_size", "sort", "desc", "search", "columns")
 
 
 def list_query_args() -> dict[str, list[str]]:
@@ -117,6 +117,12 @@ def list_count(view: Any) -> int | None:
     return int(count) if count is not None else None
 
 
+def shown_count(view: Any) -> Any:
+    """The list's count for this request's arguments as its page writes it (a Count, or an ApproximateCount that
+    reads "about N": admin/counting.py), for a figure shown elsewhere (the dashboard's pinned views)."""
+    return _list(view, False)[0]
+
+
 def _list(view: Any, sorted_: bool) -> tuple[Any, Any]:
     args = view._get_list_extra_args()
     sort = view._get_column_by_idx(args.sort) if sorted_ else None
@@ -139,6 +145,53 @@ def list_views(app: Flask | None = None) -> dict[str, Any]:
     """The back office's list (model) views by endpoint."""
     admin = (app or current_app).extensions["admin"][0]
     return {view.endpoint: view for view in admin._views if hasattr(view, "model")}
+
+
+def lists_over(view: Any) -> list[str]:
+    """The lists (endpoints) over the same rows as ``view`` (the users' full list and the member list): ``view``'s
+    own first."""
+    others = [name for name, other in list_views().items() if other.model is view.model and other is not view]
+    return [view.endpoint, *others]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A saved list's arguments as another list over the same rows takes them (``fitted``)."""
+
+    args: list[tuple[str, str]]
+    left_out: list[str]  # what that list has not, in words
+
+
+def fitted(saved_on: Any, view: Any, args: list[tuple[str, str]], sort: str | None, desc: bool,
+           columns: list[str] | None) -> Fitted:  # fmt: skip
+    """``args`` (filters, search, page size), ``sort`` and ``columns`` (by name), saved on the list ``saved_on``, as
+    query-string arguments of ``view``: what ``view`` has not (a filter, the search, a column, the sort: a
+    moderator's member list has no e-mails) is left out and named, never turned into something else."""
+    kept: list[tuple[str, str]] = []
+    left_out: list[str] = []
+    for name, value in args:
+        match = re.fullmatch(r"flt\d{1,3}_(.+)", name)
+        if (match and match.group(1) in (view._filter_args or {})) or (name == "search" and view._search_supported):
+            kept.append((name, value))
+        elif name == "page_size":
+            kept.append((name, value))
+        else:
+            left_out += described(saved_on, ((name, value),)) or [name]
+    labels, own = dict(saved_on._list_columns), [name for name, _label in view._list_columns]
+    if columns:
+        shown = [name for name in columns if name in own]
+        missing = [name for name in columns if name not in own]
+        left_out += [gettext("the column “%(name)s”", name=labels.get(name, name)) for name in missing]
+        if shown:
+            kept.append(("columns", ",".join(shown)))
+    if sort is not None:
+        if sort in own and sort in view._sortable_columns:
+            kept.append(("sort", str(own.index(sort))))
+            if desc:
+                kept.append(("desc", "1"))
+        else:
+            left_out.append(gettext("the sort by “%(name)s”", name=labels.get(sort, sort)))
+    return Fitted(kept, left_out)
 
 
 def undoing_list(table: str) -> str | None:
@@ -166,11 +219,25 @@ def described(view: Any, args: tuple[tuple[str, str], ...]) -> list[str]:
         match = re.fullmatch(r"flt(\d{1,3})_(.+)", name)
         if name == "search":
             words.append(gettext("Search: “%(terms)s”", terms=value))
-        elif match and match.group(2) in view._filter_args:
+        elif match and match.group(2) in (view._filter_args or {}):
             flt = view._filter_args[match.group(2)][1]
             options = dict((str(key), label) for key, label in flt.get_options(view) or ())
             words.append(f"{flt.name} {flt.operation()} {options.get(value, value)}")
     return words
+
+
+def chosen_columns(view: Any) -> list[str] | None:
+    """The columns this request asks the list to show (``columns``, comma-separated names, or one name per
+    ``columns`` argument as the column menu's checkboxes send them), in the list's own order; None for all of them.
+    A name the list does not have is a 400."""
+    asked = [name.strip() for value in request.args.getlist("columns") for name in value.split(",") if name.strip()]
+    if not asked:
+        return None
+    names = [name for name, _label in view._list_columns]
+    for name in asked:
+        if name not in names:
+            refuse(gettext("This list has no column “%(name)s”.", name=name[:MAX_TEXT]))
+    return [name for name in names if name in asked]
 
 
 def refuse(message: str) -> NoReturn:
@@ -267,6 +334,7 @@ class ValidatedListArguments(ModelView):
             search_terms(search)
         for cursor in ("after", "before"):
             whole_number(cursor, 1, INT4)
+        columns = chosen_columns(self)
         view_args = ViewArgs(
             page=whole_number("page", 0, MAX_PAGE) or 0,
             page_size=page_size or 0,
@@ -275,24 +343,41 @@ class ValidatedListArguments(ModelView):
             search=search,
             filters=self._get_list_filter_args(),
             # Nothing else is passed on: Flask-Admin would hand other arguments to url_for as keywords
-            # (?_scheme=javascript&_external=1, ?_anchor=, ?_method=, ?endpoint=).
-            extra_args={},
+            # (?_scheme=javascript&_external=1, ?_anchor=, ?_method=, ?endpoint=); the columns shown are ours, and
+            # carried on by every link and form of the page (sort, pager, filters, search).
+            extra_args={"columns": ",".join(columns)} if columns else {},
         )
         g.list_view_args = view_args  # the page being shown, for its pager's links (_get_list_url)
         return view_args
 
+    def shown_columns(self) -> list[tuple[int, str, Any]]:
+        """(position among the list's columns, name, label) of each column this request shows: positions stay the
+        list's own, so a sort link means the same column whichever are shown."""
+        chosen = chosen_columns(self)
+        return [(index, name, label) for index, (name, label) in enumerate(self._list_columns)
+                if chosen is None or name in chosen]  # fmt: skip
+
+    def list_column_labels(self) -> dict[str, Any]:
+        """Every column of the list, shown or not: name -> label."""
+        return dict(self._list_columns)
+
+    def sort_column_name(self) -> str | None:
+        """The name of the column this request sorts by, if any."""
+        sort = whole_number("sort", 0, max(len(self._list_columns) - 1, 0))
+        return self._list_columns[sort][0] if sort is not None else None
+
     def _get_list_filter_args(self) -> list[Any] | None:
-        if not self._filters:
-            return None
         filters = []
         for name, value in request.args.items(multi=True):
             if not name.startswith("flt"):
                 continue
             match = re.fullmatch(r"flt(\d{1,3})_(.+)", name)
-            if match is None or match.group(2) not in self._filter_args:
+            if match is None or match.group(2) not in (self._filter_args or {}):
                 refuse(gettext("This list has no filter “%(name)s”.", name=name))
             index, flt = self._filter_args[match.group(2)]
             filters.append((int(match.group(1)), (index, str(flt.name), checked_filter_value(flt, value))))
+        if not self._filters:
+            return None  # a list without filters (every filter argument was refused above)
         return [item for _position, item in sorted(filters, key=lambda pair: pair[0])]
 
     def search_condition(self, field: Any, pattern: str) -> Any:

@@ -6,6 +6,7 @@ from admin_app.models.comment import Comment, CommentSearch
 from admin_app.models.job import Job
 from admin_app.models.post import Post
 from admin_app.models.rule import Rule, RuleHit, RuleInbox
+from admin_app.models.saved_view import SavedView
 from admin_app.models.stats import CommentDay
 from admin_app.models.suspension import Suspension
 from admin_app.models.user import Role, User, roles_users
@@ -22,6 +23,7 @@ __all__ = [
     "Rule",
     "RuleHit",
     "RuleInbox",
+    "SavedView",
     "Suspension",
     "User",
     "roles_users",

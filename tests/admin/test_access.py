@@ -20,6 +20,7 @@ from admin_app.admin import background
 from admin_app.database import utcnow
 from admin_app.extensions import db
 from admin_app.models import Job, Rule
+from admin_app.services import saved_views
 from admin_app.services.audit import Actor
 from admin_app.services.moderation import moderate
 from admin_app.services.operations import OPERATIONS
@@ -54,6 +55,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "reports": {"read": {"staff", "admin"}, "export": EXPORTERS},
     "language": {"choose": {None, "user", "staff", "moderator", "admin"}},  # the language menu, signed in or not
     "jobs": {"read": READERS},  # one's own background jobs (another's is a 404: tests/admin/test_jobs.py)
+    "saved_views": {"read": READERS},  # one's own and shared views (another's: 404, tests/admin/test_saved_views.py)
     "health": {"public": {None, "user", "staff", "moderator", "admin"}},  # /healthz, /readyz: for the balancer
     "favicon": {"public": {None, "user", "staff", "moderator", "admin"}},  # /favicon.ico, asked for by browsers
 }  # fmt: skip
@@ -67,6 +69,7 @@ CAPABILITY = {
     "report_view": ("read",), "download_view": ("export",), "choose_language": ("choose",),
     "job_view": ("read",), "progress_view": ("read",), "cancel_view": ("read",), "file_view": ("read",),
     "healthz": ("public",), "readyz": ("public",), "favicon": ("public",),
+    "save_view": ("read",), "open_view": ("read",), "remove_view": ("read",),
 }  # fmt: skip
 
 # view -> action of its list menu -> (capability, the operation its confirmation posts, or None: no confirmation)
@@ -108,6 +111,7 @@ STATUS = {
     ("download_view", "GET"): 200, ("choose_language", "POST"): 302, ("job_view", "GET"): 200,
     ("progress_view", "GET"): 200, ("cancel_view", "POST"): 302, ("file_view", "GET"): 200,
     ("healthz", "GET"): 200, ("readyz", "GET"): 200, ("favicon", "GET"): 200,
+    ("save_view", "GET"): 200, ("save_view", "POST"): 400, ("open_view", "GET"): 302, ("remove_view", "POST"): 302,
 }  # fmt: skip
 
 
@@ -236,11 +240,13 @@ def finished_export(owner: Any) -> int:
 
 def make_request(client: FlaskClient, case: Case, ids: dict[str, int]) -> Any:
     url = case.rule.replace("<export_type>", "csv").replace("<report>", "comment-volume")
-    url = url.replace("<int:job_id>", str(ids.get("job", 0)))
+    url = url.replace("<int:job_id>", str(ids.get("job", 0))).replace("<int:saved_id>", str(ids.get("saved", 0)))
     pk = ids.get(case.view, 0)
     query: dict[str, Any] = {"id": pk} if case.name in {"details_view", "edit_view"} else {}
     if case.name == "ajax_lookup":
         query = {"name": case.action, "query": "user"}
+    if case.name == "save_view":
+        query = {"list": "comment", "search": "watches"}
     if case.method == "GET":
         return client.get(url, query_string=query)
     data: dict[str, Any] = {"csrf_token": csrf_token(client), "id": pk}
@@ -271,6 +277,8 @@ def test_access(client: FlaskClient, login_as: Any, case: Case, role: str | None
     ids = scene()
     if (user := login_as(role)) is not None:
         ids["job"] = finished_export(user)
+        ids["saved"] = saved_views.save(user, saved_views.Wanted("comment", "Watches", [("search", "watches")]))[0].id
+        db.session.commit()
     before = snapshot()
 
     response = make_request(client, case, ids)

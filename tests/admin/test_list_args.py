@@ -46,6 +46,7 @@ def test_the_flask_admin_internals_the_adapter_uses_are_still_there(app: Flask) 
     assert [column.key for column, _path in view._search_fields] == ["body"]
     assert ("timestamp", "Posted") in [(name, str(label)) for name, label in view._list_columns]
     assert "timestamp" in view._sortable_columns
+    assert view._search_supported is True
 
 
 @pytest.mark.parametrize(
@@ -281,3 +282,10 @@ def test_a_sort_through_a_relation_pages_by_offset_and_a_stale_cursor_is_ignored
     )
     refused = client.get("/admin/comment/?page=1&after=x")
     assert refused.status_code == 400 and "“after” must be a whole number" in refused.get_data(as_text=True)
+
+
+def test_a_filter_on_a_list_without_filters_is_refused_not_ignored(client: FlaskClient, login_as: Any) -> None:
+    login_as("admin")
+    response = client.get("/admin/role/", query_string={"flt0_name_equals": "admin"})
+    assert response.status_code == 400
+    assert "This list has no filter “flt0_name_equals”." in response.get_data(as_text=True)

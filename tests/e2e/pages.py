@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from admin_app.admin.reports import REPORTS
 from admin_app.extensions import db
 from admin_app.models import AuditEntry, Comment, Role, Rule, User
+from admin_app.services import saved_views
 from admin_app.services.seed import DEMO_ACCOUNTS
 from tests.admin.test_access import CASES, ROLES, Case, allowed, finished_export
 from tests.e2e.conftest import ARTIFACTS, LIVE_APPS, log_in, set_password
@@ -87,6 +88,14 @@ def build_scene(live_server: str) -> Scene:
         # Switched off: a rule's pages to open, and nothing caught in the other journeys' way.
         rule = Rule(kind="word", text="giveaway", action="hold", reason="spam", active=False)
         session.add(rule)
+        # Pinned views on every back-office dashboard, and in the lists' menus: the admin's own, and shared.
+        admin = session.scalars(sa.select(User).where(User.email == emails["admin"])).one()
+        for name, shared_with in (("Visible comments", None), ("For the moderators", "moderator"),
+                                  ("For the staff", "staff")):  # fmt: skip
+            role = session.scalar(sa.select(Role.id).where(Role.name == shared_with)) if shared_with else None
+            wanted = saved_views.Wanted("comment", name, [("flt0_disabled_equals", "0")], "timestamp", True,
+                                        ["author", "body", "timestamp"], role, pinned=True)  # fmt: skip
+            saved_views.save(admin, wanted)
         session.commit()
         ids = {"comment": comment.id, "post": comment.post_id, "user": comment.author_id,
                "member": comment.author_id, "role": role_id or 0, "audit": entry_id or 0, "rule": rule.id}  # fmt: skip
@@ -123,6 +132,8 @@ def matrix_urls(case: Case, scene: Scene, role: str | None) -> list[str]:
         others = [job for owner, job in scene.jobs.items() if owner not in (role, None)]
         # Their own job; someone else's is a 404.
         return [case.rule.replace("<int:job_id>", str(job)) for job in (scene.jobs[role], others[0])]
+    if case.name == "save_view":
+        return [f"{case.rule}?list=comment&search=remark&columns=author,body&sort=4&desc=1"]
     if case.name in ("details_view", "edit_view"):
         return [f"{case.rule}?id={scene.ids[case.view]}"]
     return [case.rule]

@@ -1,5 +1,7 @@
 """A spam wave links to one domain: a moderator writes a rule for it, reads the preview, saves it, applies it to
-the existing comments and undoes that, in English and in German (each run its own domain of the demo data)."""
+the existing comments and undoes that, suspends an author, and keeps the wave's comments as a saved view shared
+with the moderators and pinned to the dashboard, in English and in German (each run its own domain of the demo
+data)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from flask_babel import force_locale, gettext
 
 from admin_app.extensions import db
 from admin_app.i18n import ngettext
-from admin_app.models import Comment
+from admin_app.models import Comment, SavedView
 from admin_app.services import rules
 from admin_app.services.seed import DEMO_ACCOUNTS
 from tests.e2e.conftest import LIVE_APPS, log_in
@@ -127,5 +129,39 @@ def test_a_moderator_writes_a_rule_previews_applies_and_undoes_it(
         page.screenshot(path=ARTIFACTS / f"member-suspended-{locale}.png", full_page=True)
         success.get_by_role("button", name=say("Undo")).click()
         expect(page.locator("#suspensions .suspension").first).not_to_have_class(re.compile("table-warning"))
+
+        # The wave's comments as a saved view: searched, without the post column, shared with the moderators and
+        # pinned; the dashboard counts it, and opening it gives the list back as it was saved.
+        page.goto(f"/admin/comment/?search={domain}")
+        page.locator("#columns-menu .dropdown-toggle").click()
+        page.locator("#column-post").uncheck()
+        page.get_by_role("button", name=say("Show these columns")).click()
+        expect(page.locator("th.column-header")).to_have_count(5)
+        listed = page.locator(".nav-tabs .nav-link.active").inner_text()
+        page.locator("#saved-views-menu .dropdown-toggle").click()
+        page.locator("#save-this-view").click()
+        expect(page.locator("#saved-view-keeps")).to_contain_text(say("Search: “%(terms)s”", terms=domain))
+        name = f"Wave {domain}"
+        page.locator("#name").fill(name)
+        page.locator("#role").select_option(label="moderator")
+        page.locator("#pinned").check()
+        page.screenshot(path=ARTIFACTS / f"saved-view-save-{locale}.png", full_page=True)
+        page.get_by_role("button", name=say("Save the view")).click()
+        expect(page.locator(".alert-success")).to_contain_text(say("The view “%(name)s” is saved.", name=name))
+        expect(page.locator("th.column-header")).to_have_count(5)
+        with app.app_context():
+            saved = db.session.scalars(sa.select(SavedView).where(SavedView.name == name)).one()
+            assert saved.role is not None and saved.role.name == "moderator" and saved.columns
+        page.goto("/admin/")
+        tile = page.locator("#dashboard-pinned .dashboard-tile", has_text=name)
+        expect(tile).to_be_visible()
+        assert re.search(r"\((.+)\)", listed) and tile.locator(".h4").inner_text() == re.search(r"\((.+)\)", listed)[1]
+        page.screenshot(path=ARTIFACTS / f"dashboard-pinned-{locale}.png", full_page=True)
+        tile.get_by_role("link").click()
+        expect(page).to_have_url(re.compile(r"/admin/comment/\?search=.*columns="))
+        expect(page.locator("th.column-header")).to_have_count(5)
+        with app.app_context():
+            db.session.delete(db.session.get(SavedView, saved.id))  # the other language's run saves its own
+            db.session.commit()
     finally:
         choose_language(page, "English")  # the moderator's saved language, as other journeys expect it
