@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import factory
+import sqlalchemy as sa
 from factory.alchemy import SQLAlchemyModelFactory
 from flask_security import hash_password
 from sqlalchemy import select
@@ -62,3 +63,17 @@ def roles_of(*users: User) -> list[list[str]]:
     """Each user's role names as the database holds them now, sorted."""
     db.session.expire_all()
     return [sorted(role.name for role in db.session.get(User, user.id).roles) for user in users]  # type: ignore[union-attr]
+
+
+def comment_by_plain_sql(body: str) -> int:
+    """A comment as the public site writes one: its own INSERT, no ORM, no back-office code. Returns its id."""
+    author, post = UserFactory(), PostFactory()
+    db.session.execute(
+        sa.text(
+            "INSERT INTO comments (body, body_html, timestamp, disabled, author_id, post_id) "
+            "VALUES (:body, :body, CURRENT_TIMESTAMP, false, :author, :post)"
+        ),
+        {"body": body, "author": author.id, "post": post.id},
+    )
+    db.session.commit()
+    return int(db.session.scalar(sa.select(sa.func.max(Comment.id))))

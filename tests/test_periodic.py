@@ -18,24 +18,15 @@ from flask import Flask
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import Comment, Rule
-from tests.factories import PostFactory, UserFactory
+from tests.factories import UserFactory, comment_by_plain_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def rule_and_plain_insert(body: str = "Deals at https://spam.example/now") -> int:
     db.session.add(Rule(kind="domain", text="spam.example", action="disable", reason="spam"))
-    author, post = UserFactory(), PostFactory()
     db.session.commit()
-    db.session.execute(
-        sa.text(
-            "INSERT INTO comments (body, timestamp, disabled, author_id, post_id) "
-            "VALUES (:body, CURRENT_TIMESTAMP, false, :author, :post)"
-        ),
-        {"body": body, "author": author.id, "post": post.id},
-    )
-    db.session.commit()
-    return int(db.session.scalar(sa.select(sa.func.max(Comment.id))))
+    return comment_by_plain_sql(body)
 
 
 def is_disabled(comment_id: int) -> bool:

@@ -146,6 +146,7 @@ class SecuredModelView(Secured, ValidatedListArguments):
     def export(self, export_type: str) -> Any:
         if self.export_needs_fresh_login and (refused := require_fresh_login(self.get_url(".index_view"))):
             return refused
+        self._get_list_extra_args()  # a 400 now for arguments the list refuses, not a job that fails on them later
         if export_type == "csv" and self.export_in_background():
             job = background.submit_export(self, every_match(self), request.args.get("bom") == "1", form_actor())
             return redirect(url_for("jobs.job_view", job_id=job.id))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import format_number, gettext
 from flask_babel import lazy_gettext as _l
 
+from admin_app.admin.list_args import list_views
 from admin_app.i18n import ngettext
 from admin_app.services.operations import OPERATIONS
 
@@ -37,15 +38,17 @@ OTHER_ACTIONS = {
 
 
 def action_label(code: str) -> str:
-    """Operations and other audit actions by name; form changes ("user.edit") read as "user: edit"."""
+    """Operations and other audit actions by name; form changes ("rule.edit") read as the list's name and the verb,
+    "Rules: edit", both in the reader's language."""
     if code in OPERATIONS:
         return str(OPERATIONS[code].title)
     if code in OTHER_ACTIONS:
         return str(OTHER_ACTIONS[code])
     table, _, verb = code.partition(".")
-    # Translators: shown after a table name in the audit trail, e.g. "posts: edit" (an edit made in a form).
+    # Translators: shown after a list's name in the audit trail, e.g. "Posts: edit" (an edit made in a form).
     verbs = {"create": _l("create"), "edit": _l("edit"), "delete": _l("delete"), "export": _l("export")}
-    return f"{table}: {verbs.get(verb, verb)}"
+    view = list_views().get(table)
+    return f"{view.name if view else table}: {verbs.get(verb, verb)}"
 
 
 def nothing_to_do(selected: int) -> str:

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from admin_app.extensions import db
-from admin_app.models import AuditEntry
+from admin_app.models import AuditEntry, Job
 from admin_app.services.export import neutralised
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
@@ -176,3 +176,14 @@ def test_the_command_refuses_clearly(app: Flask, args: list[str], complaint: str
     result = app.test_cli_runner().invoke(args=[arg.format(**accounts) for arg in args])
     assert result.exit_code != 0
     assert complaint in result.output
+
+
+@pytest.mark.parametrize("background", ["0", "1"])
+def test_arguments_the_list_refuses_are_a_400_at_once_never_a_job_that_fails(
+    client: FlaskClient, login_as: Any, background: str
+) -> None:
+    login_as("staff")
+    response = client.get("/admin/comment/export/csv/", query_string={"sort": "99", "background": background})
+    assert response.status_code == 400
+    assert "“sort” must be a whole number from 0 to 5." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0

@@ -47,7 +47,7 @@ def test_staff_export_the_filtered_list(page: Page, live_server: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     log_in(page, STAFF.email, STAFF.password)
     expect(page.locator("#dashboard")).to_be_visible()
-    expect(page.locator(".dashboard-tile")).to_have_count(6)
+    expect(page.locator("#dashboard-tiles .dashboard-tile")).to_have_count(6)
     expect(page.locator("#dashboard-chart svg > rect")).to_have_count(14)  # a bar per day (its patterns aside)
     page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
     page.goto("/admin/comment/")

@@ -19,7 +19,7 @@ from admin_app.services.audit import Actor
 from admin_app.services.change import Order
 from admin_app.services.moderation import undo
 from admin_app.services.operations import OPERATIONS
-from tests.factories import CommentFactory, PostFactory, UserFactory
+from tests.factories import CommentFactory, PostFactory, UserFactory, comment_by_plain_sql
 
 APPLY = OPERATIONS["rule.apply"]
 WINDOW = timedelta(hours=24)
@@ -206,28 +206,14 @@ def test_a_rule_is_applied_on_its_own(app: Flask, moderator: Actor) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
 
 
-def insert_by_plain_sql(body: str) -> int:
-    """As the public site writes a comment: its own INSERT, no ORM, no back-office code."""
-    author, post = UserFactory(), PostFactory()
-    db.session.execute(
-        sa.text(
-            "INSERT INTO comments (body, body_html, timestamp, disabled, author_id, post_id) "
-            "VALUES (:body, :body, CURRENT_TIMESTAMP, false, :author, :post)"
-        ),
-        {"body": body, "author": author.id, "post": post.id},
-    )
-    db.session.commit()
-    return int(db.session.scalar(sa.select(sa.func.max(Comment.id))))
-
-
 def test_a_new_comment_inserted_by_plain_sql_is_caught_by_the_next_sweep(app: Flask) -> None:
     holding = add_rule("phrase", "buy cheap watches", action=rules.HOLD, reason="spam")
     disabling = add_rule("domain", "spam.example", reason="spam")
     add_rule("word", "switched", active=False)
 
-    caught_twice = insert_by_plain_sql("Buy cheap watches at spam.example")
-    held = insert_by_plain_sql("buy  cheap watches, honestly")
-    fine = insert_by_plain_sql("a switched-off rule catches nothing")
+    caught_twice = comment_by_plain_sql("Buy cheap watches at spam.example")
+    held = comment_by_plain_sql("buy  cheap watches, honestly")
+    fine = comment_by_plain_sql("a switched-off rule catches nothing")
     assert set(db.session.scalars(sa.select(RuleInbox.comment_id))) == {caught_twice, held, fine}
 
     assert rules.sweep().caught == 2
@@ -250,7 +236,7 @@ def test_a_new_comment_inserted_by_plain_sql_is_caught_by_the_next_sweep(app: Fl
 
 def test_while_no_rule_is_on_new_comments_skip_the_inbox(app: Flask) -> None:
     add_rule("word", "watches", active=False)
-    insert_by_plain_sql("watches")
+    comment_by_plain_sql("watches")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RuleInbox)) == 0
 
 
