@@ -49,11 +49,12 @@ e2e: install i18n-compile  ## only the browser tests (needs Debian's chromium)
 
 # moderation.py --reuse: the 1M schema list_pages.py has just built, when it matches the migrations (else a new one).
 # slow_corners.py last: its restores rewrite the rows they put back, moving them on disk (the correlation it prints).
-bench: install i18n-compile  ## list pages and the dashboard at 10k and 1M comments; bulk moderation, CSV export, the background job and the slow corners (writes on a bare copy, every sort, deep pages) at 1M (BENCH_DATABASE_URL, BENCH_REDIS_URL)
+bench: install i18n-compile  ## list pages, the dashboard and saved views at 10k and 1M comments; bulk moderation, CSV export, the background job and the slow corners (writes on a bare copy, every sort, deep pages) at 1M (BENCH_DATABASE_URL, BENCH_REDIS_URL)
 	$(VENV)/bin/python bench/list_pages.py
 	$(VENV)/bin/python bench/moderation.py --reuse
 	$(VENV)/bin/python bench/export.py --reuse
 	$(VENV)/bin/python bench/dashboard.py --reuse
+	$(VENV)/bin/python bench/saved_views.py --reuse
 	$(VENV)/bin/python bench/jobs.py --reuse
 	$(VENV)/bin/python bench/export_load.py --reuse
 	$(VENV)/bin/python bench/slow_corners.py --reuse

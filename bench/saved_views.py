@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -134,6 +135,7 @@ def main() -> None:
     from bench.list_pages import DEFAULT_URL
 
     args = parse_args()
+    logging.disable(logging.INFO)  # a request log line per timed request
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     dataset.check_server(url)
     sizes, built = schemas(args, url)

@@ -3,8 +3,8 @@ saved views, and the dashboard's pinned views with their counts.
 
 A view keeps what its list's URL says (services/saved_views.py). Opening it builds the URL again for the reader's
 list over the same rows (list_args.fitted): a moderator opening an administrator's view of the users gets the
-member list, without the e-mail column and filter, and is told what was left out. The list then checks and scopes
-everything as it would for any URL, so a shared view never shows a reader more than their own list does.
+member list, without the e-mail column or a sort by e-mail, and is told what was left out. The list then checks
+and scopes everything as it would for any URL, so a shared view never shows a reader more than their own list does.
 """
 
 from __future__ import annotations
