@@ -171,18 +171,8 @@ def undo(
     """Restore the rows still in the state ``entry_id`` left them; report how many were changed since.
 
     ``table``, when given, is the only table the caller may undo operations on."""
-    from admin_app.services.operations import OPERATIONS
-
-    original = db.session.get(AuditEntry, entry_id)
-    operation = OPERATIONS.get(original.action) if original else None
-    if operation is not None and table is not None and operation.table != table:
-        operation = None
-    check_undo(original, operation, actor, window, may_undo_others)
-    assert original is not None and operation is not None
+    original, operation, entry = begin_undo(entry_id, actor, window, may_undo_others, table)
     model = operation.changes
-    entry = record(
-        "undo", original.target, actor, reason=original.reason, details={"undoes": original.id}, undo_of=original
-    )
     before = AuditRow.__table__.alias("before")
     still_as_left = and_(
         model.id == before.c.row_id,
@@ -293,6 +283,25 @@ def _steps(model: Any, ids: Select[Any] | Sequence[int], *, watched: bool) -> It
     for start in range(0, max(len(listed), 1), CHUNK):
         chunk = listed[start : start + CHUNK]
         yield chunk, partial(_among, chunk)
+
+
+def begin_undo(
+    entry_id: int, actor: Actor, window: timedelta, may_undo_others: bool, table: str | None
+) -> tuple[AuditEntry, Operation, AuditEntry]:
+    """The entry ``entry_id`` and its operation, checked as ones ``actor`` may undo now (``table``, when given: the
+    only table they may undo operations on), and the undo's own audit entry. Raises UndoRefused."""
+    from admin_app.services.operations import OPERATIONS
+
+    original = db.session.get(AuditEntry, entry_id)
+    operation = OPERATIONS.get(original.action) if original else None
+    if operation is not None and table is not None and operation.table != table:
+        operation = None
+    check_undo(original, operation, actor, window, may_undo_others)
+    assert original is not None and operation is not None
+    entry = record(
+        "undo", original.target, actor, reason=original.reason, details={"undoes": original.id}, undo_of=original
+    )
+    return original, operation, entry
 
 
 def check_undo(

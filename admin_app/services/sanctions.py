@@ -20,7 +20,7 @@ from sqlalchemy import Select, and_, exists, func, insert, literal, select, upda
 
 from admin_app.database import utcnow
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, AuditRow, Suspension, User
+from admin_app.models import AuditRow, Suspension, User
 from admin_app.services import user as accounts
 from admin_app.services.audit import Actor, record
 from admin_app.services.change import Order, Outcome, Tally, no_progress
@@ -173,17 +173,8 @@ def undo(
     """Lift the suspensions ``entry_id`` opened that are still open (the others were lifted or superseded since:
     skipped), and undo the comments it disabled with them."""
     from admin_app.services import moderation
-    from admin_app.services.operations import OPERATIONS
 
-    original = db.session.get(AuditEntry, entry_id)
-    operation = OPERATIONS.get(original.action) if original else None
-    if operation is not None and table is not None and operation.table != table:
-        operation = None
-    moderation.check_undo(original, operation, actor, window, may_undo_others)
-    assert original is not None
-    entry = record(
-        "undo", original.target, actor, reason=original.reason, details={"undoes": original.id}, undo_of=original
-    )
+    original, _operation, entry = moderation.begin_undo(entry_id, actor, window, may_undo_others, table)
     still_open = select(Suspension.user_id).where(Suspension.entry_id == original.id, is_open())
     before = select(literal(entry.id), User.id, User.active, accounts.role_names(User.id)).where(
         User.id.in_(still_open)
