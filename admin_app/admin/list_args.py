@@ -53,6 +53,7 @@ MAX_PAGE = 10_000_000
 MAX_TEXT = 200  # characters of a search or a filter value
 # Flask-Admin's search prefixes: ^term starts with, =term is exact.
 SEARCH_PREFIXES = ("^", "=")
+FILTER_ARG = re.compile(r"flt(\d{1,3})_(.+)")  # a filter's query-string name: its position, then its name
 WORD = re.compile(r"[^\W_]{3}")  # three letters or digits in a row (pg_trgm's word characters exclude "_")
 # The earliest and latest dates a filter or report accepts: both databases, and day arithmetic, stay in range.
 FIRST_YEAR, LAST_YEAR = 1970, 2999
@@ -170,8 +171,8 @@ def fitted(saved_on: Any, view: Any, args: list[tuple[str, str]], sort: str | No
     kept: list[tuple[str, str]] = []
     left_out: list[str] = []
     for name, value in args:
-        match = re.fullmatch(r"flt\d{1,3}_(.+)", name)
-        if (match and match.group(1) in (view._filter_args or {})) or (name == "search" and view._search_supported):
+        match = FILTER_ARG.fullmatch(name)
+        if (match and match.group(2) in (view._filter_args or {})) or (name == "search" and view._search_supported):
             kept.append((name, value))
         elif name == "page_size":
             kept.append((name, value))
@@ -216,7 +217,7 @@ def described(view: Any, args: tuple[tuple[str, str], ...]) -> list[str]:
     """A list's arguments in words, for people: "Status equals Disabled", "Search: “watches”"."""
     words = []
     for name, value in args:
-        match = re.fullmatch(r"flt(\d{1,3})_(.+)", name)
+        match = FILTER_ARG.fullmatch(name)
         if name == "search":
             words.append(gettext("Search: “%(terms)s”", terms=value))
         elif match and match.group(2) in (view._filter_args or {}):
@@ -371,7 +372,7 @@ class ValidatedListArguments(ModelView):
         for name, value in request.args.items(multi=True):
             if not name.startswith("flt"):
                 continue
-            match = re.fullmatch(r"flt(\d{1,3})_(.+)", name)
+            match = FILTER_ARG.fullmatch(name)
             if match is None or match.group(2) not in (self._filter_args or {}):
                 refuse(gettext("This list has no filter “%(name)s”.", name=name))
             index, flt = self._filter_args[match.group(2)]

@@ -194,3 +194,20 @@ def test_the_columns_menu_chooses_the_columns_and_every_link_carries_them(client
         'name="columns" value="author" id="column-author"\n' in page
         or 'value="author" id="column-author"\n                         >' in page
     )
+
+
+def test_a_pinned_view_of_a_large_list_is_counted_as_its_list_counts_it(
+    client: FlaskClient, login_as: Any, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    CommentFactory.create_batch(4, disabled=False)
+    staff = login_as("staff")
+    service.save(staff, service.Wanted("comment", "Visible", [("flt0_disabled_equals", "0")], pinned=True))
+    db.session.commit()
+    monkeypatch.setitem(app.config, "ADMIN_EXACT_COUNT_LIMIT", 2)
+
+    tile = tiles(client.get("/admin/").get_data(as_text=True))["Visible"]
+    listed = re.search(r"List \((.+?)\)</span>", client.get(LIST, query_string={"flt0_disabled_equals": "0"}).text)
+
+    # Over the limit PostgreSQL writes the estimate ("about N"), as the list does; SQLite counts exactly.
+    assert listed is not None and re.sub(r"<[^>]+>", "", listed.group(1)) == tile
+    assert tile.startswith("about ") if db.engine.dialect.name == "postgresql" else tile == "4"
